@@ -1,0 +1,1 @@
+"""Custom integrations (kept as a package so the test harness finds them)."""
