@@ -1,0 +1,86 @@
+"""Pure async client for the Fish Audio API: no Home Assistant import anywhere.
+
+Everything a caller needs is re-exported here.
+"""
+
+from .client import FishAudioClient
+from .const import (
+    ASR_MAX_BYTES,
+    ASR_MAX_SECONDS,
+    ASR_MIN_SECONDS,
+    CREATE_MAX_VOICES,
+    DEFAULT_BASE_URL,
+    FORMATS,
+    LATENCIES,
+    MODELS,
+    PAGE_SIZE_MAX,
+    SAMPLE_RATES,
+    __version__,
+)
+from .exceptions import (
+    FishAudioAuthenticationError,
+    FishAudioConnectionError,
+    FishAudioError,
+    FishAudioInsufficientCreditError,
+    FishAudioNotFoundError,
+    FishAudioPermissionError,
+    FishAudioRateLimitError,
+    FishAudioRequestError,
+    FishAudioResponseError,
+    FishAudioServerError,
+    FishAudioTimeoutError,
+    FishAudioWebSocketError,
+)
+from .live import FlushPolicy
+from .models import (
+    ASRResult,
+    ASRSegment,
+    AudioFormat,
+    Credit,
+    Latency,
+    Package,
+    TTSOptions,
+    Voice,
+    VoiceAuthor,
+    VoicePage,
+    VoiceSample,
+)
+
+__all__ = [
+    "ASR_MAX_BYTES",
+    "ASR_MAX_SECONDS",
+    "ASR_MIN_SECONDS",
+    "CREATE_MAX_VOICES",
+    "DEFAULT_BASE_URL",
+    "FORMATS",
+    "LATENCIES",
+    "MODELS",
+    "PAGE_SIZE_MAX",
+    "SAMPLE_RATES",
+    "ASRResult",
+    "ASRSegment",
+    "AudioFormat",
+    "Credit",
+    "FishAudioAuthenticationError",
+    "FishAudioClient",
+    "FishAudioConnectionError",
+    "FishAudioError",
+    "FishAudioInsufficientCreditError",
+    "FishAudioNotFoundError",
+    "FishAudioPermissionError",
+    "FishAudioRateLimitError",
+    "FishAudioRequestError",
+    "FishAudioResponseError",
+    "FishAudioServerError",
+    "FishAudioTimeoutError",
+    "FishAudioWebSocketError",
+    "FlushPolicy",
+    "Latency",
+    "Package",
+    "TTSOptions",
+    "Voice",
+    "VoiceAuthor",
+    "VoicePage",
+    "VoiceSample",
+    "__version__",
+]

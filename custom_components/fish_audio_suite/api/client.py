@@ -1,0 +1,797 @@
+"""Asynchronous client for the Fish Audio API (PROTOCOL.md is the wire reference)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
+import contextlib
+import json
+import logging
+import random
+import re
+from typing import TYPE_CHECKING, Any, Protocol, Self
+from urllib.parse import urlencode
+
+import aiohttp
+import ormsgpack
+from yarl import URL
+
+from ._errors import error_from_response, sanitize
+from .const import (
+    ASR_MAX_BYTES,
+    CONTENT_TYPE_FORM,
+    CONTENT_TYPE_MSGPACK,
+    CREATE_MAX_TEXTS,
+    CREATE_MAX_VOICES,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    LIVE_CLOSE_TIMEOUT,
+    LIVE_HEARTBEAT,
+    LIVE_MAX_MSG_SIZE,
+    PAGE_SIZE_MAX,
+    PATH_ASR,
+    PATH_CREDIT,
+    PATH_MODEL,
+    PATH_PACKAGE,
+    PATH_TTS,
+    PATH_TTS_LIVE,
+    RETRY_AFTER_MAX,
+    RETRY_BACKOFF_BASE,
+    RETRY_BACKOFF_MAX,
+    RETRY_STATUSES,
+    SORT_BY,
+    VISIBILITIES,
+    __version__,
+)
+from .exceptions import (
+    FishAudioConnectionError,
+    FishAudioError,
+    FishAudioNotFoundError,
+    FishAudioRateLimitError,
+    FishAudioResponseError,
+    FishAudioServerError,
+    FishAudioTimeoutError,
+    FishAudioWebSocketError,
+)
+from .live import FlushPolicy, stream_live
+from .models import ASRResult, Credit, Package, TTSOptions, Voice, VoicePage
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+_LOGGER = logging.getLogger(__name__)
+
+# Voice ids are 32 hex digits; anything else that could escape the path segment
+# ("/", "..", "?") is refused before it reaches a URL.
+_VOICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+type _Body = bytes | Callable[[], aiohttp.FormData] | None
+
+
+class _Model(Protocol):
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self: ...  # pragma: no cover
+
+
+def _parse[M: _Model](model: type[M], data: Any) -> M:
+    """Build a model from JSON; a shape the models cannot use is the server's fault."""
+    if not isinstance(data, Mapping):
+        raise FishAudioServerError(200, f"Unexpected answer shape: {type(data).__name__}")
+    try:
+        return model.from_dict(data)
+    except (KeyError, TypeError, ValueError) as err:
+        raise FishAudioServerError(200, f"Unexpected answer from the server: {err}") from None
+
+
+def _bool(value: bool) -> str:
+    # aiohttp refuses bool query values and the API expects lowercase words (§14.1).
+    return "true" if value else "false"
+
+
+def _as_list(value: Sequence[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _check_voice_id(voice_id: str) -> str:
+    if not isinstance(voice_id, str) or not _VOICE_ID.match(voice_id):
+        raise ValueError("voice_id must be a Fish Audio model id")
+    return voice_id
+
+
+class FishAudioClient:
+    """Client for the Fish Audio REST and live WebSocket API.
+
+    Every request is bounded by `request_timeout`, limited to `max_concurrency` at a time
+    (a burst queues instead of tripping the server's concurrency limit), and retried with
+    backoff on 429/502/503/504 and connection errors when that is safe.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        user_agent: str | None = None,
+        retry_backoff: float = RETRY_BACKOFF_BASE,
+        retry_backoff_max: float = RETRY_BACKOFF_MAX,
+        retry_after_max: float = RETRY_AFTER_MAX,
+        live_heartbeat: float = LIVE_HEARTBEAT,
+    ) -> None:
+        """Initialise the client.
+
+        Args:
+            api_key: The Fish Audio API key.
+            session: A shared aiohttp session (Home Assistant's); the client creates, and
+                later closes, its own when None.
+            base_url: The API origin; the WebSocket uses the same origin.
+            request_timeout: Seconds allowed for a REST call, for the handshake and the
+                headers of a stream, and for each read of a stream.
+            max_concurrency: Requests and streams running at once; more wait their turn.
+            max_retries: Retries after the first attempt (0 disables retrying).
+            user_agent: Replaces the default User-Agent.
+            retry_backoff: First backoff delay in seconds; doubled per retry, with jitter.
+            retry_backoff_max: Cap of the backoff delay.
+            retry_after_max: Cap applied to a server's Retry-After.
+            live_heartbeat: Seconds between WebSocket pings on live streams.
+
+        Raises:
+            ValueError: An argument is out of range.
+        """
+        if not api_key:
+            raise ValueError("api_key must not be empty")
+        if request_timeout <= 0 or max_concurrency < 1 or max_retries < 0:
+            raise ValueError("request_timeout, max_concurrency or max_retries out of range")
+        url = URL(base_url.rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("base_url must be an http(s) URL")
+        self._api_key = api_key
+        self._base_url = url
+        self._session = session
+        self._close_session = session is None
+        self._request_timeout = request_timeout
+        self._max_retries = max_retries
+        self._retry_backoff = retry_backoff
+        self._retry_backoff_max = retry_backoff_max
+        self._retry_after_max = retry_after_max
+        self._live_heartbeat = live_heartbeat
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": user_agent
+            or f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}",
+        }
+
+    def __repr__(self) -> str:
+        """Describe the client without its key."""
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The API origin requests go to."""
+        return str(self._base_url)
+
+    async def close(self) -> None:
+        """Close the session, only if the client created it."""
+        if self._session is not None and self._close_session:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> Self:
+        """Use the client as an async context manager."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the client on leaving the context."""
+        await self.close()
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self._close_session = True
+        return self._session
+
+    def _url(self, path: str) -> URL:
+        return self._base_url.with_path(path)
+
+    def _retry_delay(self, err: FishAudioError, attempt: int) -> float | None:
+        """Seconds to wait before retrying after `err`, or None when it must not be retried.
+
+        Timeouts are not retried: the wait budget is already spent, and retrying would turn
+        a 30 s bound into minutes for a user waiting on a voice answer.
+        """
+        if attempt >= self._max_retries or isinstance(err, FishAudioTimeoutError):
+            return None
+        if isinstance(err, FishAudioResponseError) and err.status not in RETRY_STATUSES:
+            return None
+        if not isinstance(err, FishAudioResponseError | FishAudioConnectionError):
+            return None
+        if isinstance(err, FishAudioRateLimitError) and err.retry_after is not None:
+            return min(err.retry_after, self._retry_after_max)
+        # Exponential backoff with "equal jitter": half fixed, half random, so clients that
+        # failed together do not retry together.
+        delay = min(self._retry_backoff * 2.0**attempt, self._retry_backoff_max)
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not cryptographic
+
+    def _connection_error(self, err: Exception, what: str) -> FishAudioConnectionError:
+        """Wrap a transport error; its text holds no headers (those errors are excluded)."""
+        if isinstance(err, TimeoutError):
+            return FishAudioTimeoutError(f"Timeout while {what}")
+        return FishAudioConnectionError(
+            f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}"
+        )
+
+    def _status_error(self, status: int, headers: Mapping[str, str] | None) -> Exception:
+        """Error for an aiohttp status exception, built from its status only.
+
+        aiohttp's ClientResponseError and WSServerHandshakeError print the request headers,
+        Authorization included, so nothing else of them is kept (never chained).
+        """
+        if status == 101:
+            return FishAudioWebSocketError("Invalid WebSocket handshake answer")
+        retry_after = headers.get("Retry-After") if headers else None
+        return error_from_response(status, b"", retry_after=retry_after, secret=self._api_key)
+
+    async def _with_retries[T](
+        self, operation: Callable[[], Awaitable[T]], *, idempotent: bool, what: str
+    ) -> T:
+        attempt = 0
+        while True:
+            try:
+                async with self._semaphore:
+                    return await operation()
+            except FishAudioError as err:
+                delay = self._retry_delay(err, attempt) if idempotent else None
+                if delay is None:
+                    raise
+                _LOGGER.debug(
+                    "Retrying %s in %.2f s after %s (retry %d of %d)",
+                    what,
+                    delay,
+                    type(err).__name__,
+                    attempt + 1,
+                    self._max_retries,
+                )
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: _Body = None,
+        content_type: str | None = None,
+        idempotent: bool = True,
+        allow_empty: bool = False,
+    ) -> Any:
+        """Send one REST request (with retries) and return its decoded JSON answer.
+
+        Args:
+            method: The HTTP method.
+            path: The absolute API path.
+            params: Query parameters; repeated keys are allowed.
+            body: Raw bytes, a FormData factory (rebuilt per attempt: aiohttp consumes
+                FormData), or None.
+            content_type: Content-Type for a bytes body.
+            idempotent: Whether the request may be retried.
+            allow_empty: Return None for an empty body instead of failing.
+
+        Returns:
+            The decoded JSON (None for an empty body when allowed).
+        """
+        what = f"{method} {path}"
+
+        async def once() -> bytes:
+            return await self._request_once(
+                method, path, params=params, body=body, content_type=content_type
+            )
+
+        raw = await self._with_retries(once, idempotent=idempotent, what=what)
+        if not raw.strip():
+            if allow_empty:
+                return None
+            raise FishAudioServerError(200, f"Empty answer to {what}")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise FishAudioServerError(200, f"Invalid JSON in the answer to {what}") from None
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None,
+        body: _Body,
+        content_type: str | None,
+    ) -> bytes:
+        headers = dict(self._headers)
+        data: bytes | aiohttp.FormData | None
+        if callable(body):
+            data = body()
+        else:
+            data = body
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+        session = self._get_session()
+        status_error: Exception | None = None
+        try:
+            async with (
+                asyncio.timeout(self._request_timeout),
+                session.request(
+                    method,
+                    self._url(path),
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    raise_for_status=False,
+                ) as response,
+            ):
+                raw = await response.read()
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except aiohttp.ClientResponseError as err:
+            status_error = self._status_error(err.status, err.headers)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise self._connection_error(err, f"calling {method} {path}") from None
+        if status_error is not None:
+            raise status_error
+        _LOGGER.debug("%s %s -> %s (%d bytes)", method, path, status, len(raw))
+        if not 200 <= status < 300:
+            raise error_from_response(status, raw, retry_after=retry_after, secret=self._api_key)
+        return raw
+
+    # ------------------------------------------------------------------ wallet
+
+    async def get_credit(self, *, check_free_credit: bool | None = None) -> Credit:
+        """Return the account's API credit (`GET /wallet/self/api-credit`).
+
+        Args:
+            check_free_credit: Ask the server to fill in `has_free_credit`.
+
+        Returns:
+            The credit; its `user_id` identifies the account.
+        """
+        params = (
+            None if check_free_credit is None else [("check_free_credit", _bool(check_free_credit))]
+        )
+        data = await self._request("GET", PATH_CREDIT, params=params)
+        return _parse(Credit, data)
+
+    async def get_package(self) -> Package | None:
+        """Return the account's platform package (`GET /wallet/self/package`).
+
+        Returns:
+            The package, or None when the account has none (404, or an empty/null body).
+        """
+        try:
+            data = await self._request("GET", PATH_PACKAGE, allow_empty=True)
+        except FishAudioNotFoundError:
+            return None
+        if data is None:
+            return None
+        return _parse(Package, data)
+
+    # ------------------------------------------------------------------ voices
+
+    async def list_voices(
+        self,
+        *,
+        page_size: int = 10,
+        page_number: int = 1,
+        title: str | None = None,
+        tags: Sequence[str] | str | None = None,
+        self_only: bool = False,
+        author_id: str | None = None,
+        language: Sequence[str] | str | None = None,
+        title_language: Sequence[str] | str | None = None,
+        sort_by: str = "task_count",
+    ) -> VoicePage:
+        """List voice models (`GET /model`), in the SDK's query order (PROTOCOL.md §6.1).
+
+        Args:
+            page_size: Items per page, 1..100.
+            page_number: Page to return, from 1.
+            title: Case-insensitive title filter.
+            tags: Tag filter(s); all must match. Sent as repeated `tag=`.
+            self_only: Only the account's own voices.
+            author_id: Only this author's voices (ignored by the server with self_only).
+            language: Language filter(s), repeated `language=`.
+            title_language: Title language filter(s), repeated `title_language=`.
+            sort_by: "score", "task_count" or "created_at".
+
+        Returns:
+            One page of voices.
+        """
+        if not 1 <= page_size <= PAGE_SIZE_MAX or page_number < 1:
+            raise ValueError(f"page_size must be 1..{PAGE_SIZE_MAX} and page_number >= 1")
+        if sort_by not in SORT_BY:
+            raise ValueError(f"sort_by must be one of {SORT_BY}")
+        params: list[tuple[str, str]] = [
+            ("page_size", str(page_size)),
+            ("page_number", str(page_number)),
+        ]
+        if title is not None:
+            params.append(("title", title))
+        params.extend(("tag", tag) for tag in _as_list(tags))
+        params.append(("self", _bool(self_only)))
+        if author_id is not None:
+            params.append(("author_id", author_id))
+        params.extend(("language", item) for item in _as_list(language))
+        params.extend(("title_language", item) for item in _as_list(title_language))
+        params.append(("sort_by", sort_by))
+        data = await self._request("GET", PATH_MODEL, params=params)
+        return _parse(VoicePage, data)
+
+    async def get_voice(self, voice_id: str) -> Voice:
+        """Return one voice model (`GET /model/{id}`).
+
+        Args:
+            voice_id: The model id.
+
+        Returns:
+            The voice.
+        """
+        path = f"{PATH_MODEL}/{_check_voice_id(voice_id)}"
+        return _parse(Voice, await self._request("GET", path))
+
+    async def create_voice(
+        self,
+        *,
+        title: str,
+        voices: Sequence[bytes],
+        texts: Sequence[str] | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        cover_image: bytes | None = None,
+        visibility: str = "private",
+        enhance_audio_quality: bool = True,
+    ) -> Voice:
+        """Clone a voice (`POST /model`, multipart in the SDK's part order, §6.3).
+
+        Never retried: a retry after a lost answer could create the voice twice.
+
+        Args:
+            title: The voice's name.
+            voices: 1..20 audio samples.
+            texts: Transcripts of the samples (the server runs ASR when absent).
+            description: Free text.
+            tags: Tags.
+            cover_image: Image bytes.
+            visibility: "private" (default), "unlist" or "public".
+            enhance_audio_quality: Let the server clean up the samples.
+
+        Returns:
+            The created voice.
+        """
+        if not title:
+            raise ValueError("title must not be empty")
+        if not 1 <= len(voices) <= CREATE_MAX_VOICES or not all(voices):
+            raise ValueError(f"voices must hold 1..{CREATE_MAX_VOICES} non-empty samples")
+        if texts is not None and len(texts) > CREATE_MAX_TEXTS:
+            raise ValueError(f"at most {CREATE_MAX_TEXTS} texts are accepted")
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}")
+
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData(quote_fields=False)
+            data.add_field("title", title)
+            if description is not None:
+                data.add_field("description", description)
+            data.add_field("visibility", visibility)
+            data.add_field("type", "tts")
+            data.add_field("train_mode", "fast")
+            for text in texts or ():
+                data.add_field("texts", text)
+            for tag in tags or ():
+                data.add_field("tags", tag)
+            data.add_field("enhance_audio_quality", _bool(enhance_audio_quality))
+            for sample in voices:
+                data.add_field(
+                    "voices", sample, filename="upload", content_type="application/octet-stream"
+                )
+            if cover_image is not None:
+                data.add_field(
+                    "cover_image",
+                    cover_image,
+                    filename="upload",
+                    content_type="application/octet-stream",
+                )
+            return data
+
+        data = await self._request("POST", PATH_MODEL, body=form, idempotent=False)
+        return _parse(Voice, data)
+
+    async def update_voice(
+        self,
+        voice_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        visibility: str | None = None,
+        tags: Sequence[str] | None = None,
+        cover_image: bytes | None = None,
+    ) -> None:
+        """Change a voice (`PATCH /model/{id}`); only the given fields are sent (§6.4).
+
+        Sent url-encoded, or multipart when a cover image is given.
+
+        Args:
+            voice_id: The model id.
+            title: New name.
+            description: New description.
+            visibility: "private", "unlist" or "public".
+            tags: New tags (replacing the old ones).
+            cover_image: New cover image bytes.
+        """
+        path = f"{PATH_MODEL}/{_check_voice_id(voice_id)}"
+        if visibility is not None and visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}")
+        fields: list[tuple[str, str]] = []
+        if title is not None:
+            fields.append(("title", title))
+        if description is not None:
+            fields.append(("description", description))
+        if visibility is not None:
+            fields.append(("visibility", visibility))
+        fields.extend(("tags", tag) for tag in tags or ())
+        if not fields and cover_image is None and tags is None:
+            raise ValueError("nothing to update")
+        if cover_image is None:
+            await self._request(
+                "PATCH",
+                path,
+                body=urlencode(fields).encode(),
+                content_type=CONTENT_TYPE_FORM,
+                allow_empty=True,
+            )
+            return
+        image = cover_image
+
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData(quote_fields=False)
+            for name, value in fields:
+                data.add_field(name, value)
+            data.add_field(
+                "cover_image", image, filename="upload", content_type="application/octet-stream"
+            )
+            return data
+
+        await self._request("PATCH", path, body=form, allow_empty=True)
+
+    async def delete_voice(self, voice_id: str) -> None:
+        """Delete a voice (`DELETE /model/{id}`).
+
+        Args:
+            voice_id: The model id.
+        """
+        path = f"{PATH_MODEL}/{_check_voice_id(voice_id)}"
+        await self._request("DELETE", path, allow_empty=True)
+
+    # --------------------------------------------------------------------- ASR
+
+    async def asr(
+        self, audio: bytes, *, language: str | None = None, include_timestamps: bool = True
+    ) -> ASRResult:
+        """Transcribe audio (`POST /v1/asr`, msgpack `{audio, ignore_timestamps[, language]}`).
+
+        Args:
+            audio: The audio file's bytes (wav, mp3, ogg ...), at most 20 MB.
+            language: Language hint ("en", "zh" ...); the server detects it when None.
+            include_timestamps: Ask for timed segments.
+
+        Returns:
+            The transcript.
+        """
+        if not audio:
+            raise ValueError("audio must not be empty")
+        if len(audio) > ASR_MAX_BYTES:
+            raise ValueError(f"audio must be at most {ASR_MAX_BYTES} bytes")
+        payload: dict[str, Any] = {"audio": audio, "ignore_timestamps": not include_timestamps}
+        if language is not None:
+            payload["language"] = language
+        data = await self._request(
+            "POST", PATH_ASR, body=ormsgpack.packb(payload), content_type=CONTENT_TYPE_MSGPACK
+        )
+        return _parse(ASRResult, data)
+
+    # --------------------------------------------------------------------- TTS
+
+    def tts(
+        self, text: str, options: TTSOptions, *, chunk_size: int = 4096
+    ) -> AsyncIterator[bytes]:
+        """Synthesise `text` over HTTP (`POST /v1/tts`), yielding audio as it arrives.
+
+        Errors are detected before the first byte is yielded. 429/502/503/504 and connection
+        errors are retried only until audio has been yielded. A 200 answer without any audio
+        raises FishAudioServerError (status 200): callers would otherwise play silence.
+        Wrap the generator in `contextlib.aclosing()`; closing it early drops the HTTP
+        connection at once.
+
+        Args:
+            text: The text to speak.
+            options: The TTS settings.
+            chunk_size: Largest piece of audio yielded at once.
+
+        Returns:
+            An async iterator of audio bytes in `options.format`.
+        """
+        if not text or not text.strip():
+            raise ValueError("text must not be empty")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be positive")
+        return self._tts(text, options, chunk_size)
+
+    async def _tts(self, text: str, options: TTSOptions, chunk_size: int) -> AsyncGenerator[bytes]:
+        payload = ormsgpack.packb(options.to_request(text, include_none=False))
+        headers = {
+            **self._headers,
+            "model": options.model,
+            "Content-Type": CONTENT_TYPE_MSGPACK,
+        }
+        attempt = 0
+        while True:
+            yielded = False
+            try:
+                async with self._semaphore:
+                    response = await self._open_tts(payload, headers)
+                    try:
+                        while chunk := await self._read_chunk(response, chunk_size):
+                            yielded = True
+                            yield chunk
+                    finally:
+                        # Drops the connection when the consumer stopped early.
+                        response.close()
+                    if not yielded:
+                        raise FishAudioServerError(200, "The server returned no audio")
+                    return
+            except FishAudioError as err:
+                delay = None if yielded else self._retry_delay(err, attempt)
+                if delay is None:
+                    raise
+                _LOGGER.debug("Retrying TTS in %.2f s after %s", delay, type(err).__name__)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _open_tts(self, payload: bytes, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
+        """POST the TTS request and return the response once its status is known good."""
+        session = self._get_session()
+        response: aiohttp.ClientResponse | None = None
+        status_error: Exception | None = None
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                response = await session.post(
+                    self._url(PATH_TTS), data=payload, headers=headers, raise_for_status=False
+                )
+                if not 200 <= response.status < 300:
+                    raw = await response.read()
+                    status_error = error_from_response(
+                        response.status,
+                        raw,
+                        retry_after=response.headers.get("Retry-After"),
+                        secret=self._api_key,
+                    )
+        except aiohttp.ClientResponseError as err:
+            status_error = self._status_error(err.status, err.headers)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            if response is not None:
+                response.close()
+            raise self._connection_error(err, "requesting TTS") from None
+        except BaseException:
+            if response is not None:
+                response.close()
+            raise
+        if status_error is not None:
+            if response is not None:
+                response.close()
+            raise status_error
+        assert response is not None  # noqa: S101 - set whenever no error was recorded
+        return response
+
+    async def _read_chunk(self, response: aiohttp.ClientResponse, chunk_size: int) -> bytes:
+        """Read the next piece of a stream; a per-read bound, since a clip may be long."""
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                return await response.content.read(chunk_size)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise self._connection_error(err, "reading TTS audio") from None
+
+    def tts_live(
+        self,
+        text: AsyncIterable[str],
+        options: TTSOptions,
+        *,
+        flush: FlushPolicy | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Synthesise streamed text over the `/v1/tts/live` WebSocket.
+
+        Text is forwarded as it arrives and flushed per `flush` (default FlushPolicy());
+        audio is yielded as the server sends it. The handshake is retried like an
+        idempotent request (no text has been read yet then); the stream itself never is.
+        Wrap the generator in `contextlib.aclosing()`; closing it early closes the socket.
+
+        Args:
+            text: The text chunks, for example an LLM's reply as it is generated.
+            options: The TTS settings.
+            flush: When to ask the server to synthesise the buffered text.
+
+        Returns:
+            An async iterator of audio bytes in `options.format`.
+        """
+        return self._tts_live(text, options, flush or FlushPolicy())
+
+    async def _tts_live(
+        self, text: AsyncIterable[str], options: TTSOptions, flush: FlushPolicy
+    ) -> AsyncGenerator[bytes]:
+        async with self._semaphore:
+            ws = await self._ws_connect_with_retries(options)
+            async with contextlib.aclosing(
+                stream_live(ws, text, options, flush, receive_timeout=self._request_timeout)
+            ) as audio:
+                async for chunk in audio:
+                    yield chunk
+
+    async def _ws_connect_with_retries(
+        self, options: TTSOptions
+    ) -> aiohttp.ClientWebSocketResponse:
+        # The semaphore is already held by the stream, so retry here without it.
+        attempt = 0
+        while True:
+            try:
+                return await self._ws_connect(options)
+            except FishAudioError as err:
+                delay = self._retry_delay(err, attempt)
+                if delay is None:
+                    raise
+                _LOGGER.debug("Retrying live TTS in %.2f s after %s", delay, type(err).__name__)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _ws_connect(self, options: TTSOptions) -> aiohttp.ClientWebSocketResponse:
+        session = self._get_session()
+        status_error: Exception | None = None
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                return await session.ws_connect(
+                    self._url(PATH_TTS_LIVE),
+                    headers={**self._headers, "model": options.model},
+                    heartbeat=self._live_heartbeat,
+                    max_msg_size=LIVE_MAX_MSG_SIZE,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=LIVE_CLOSE_TIMEOUT),
+                    autoping=True,
+                )
+        except aiohttp.ClientResponseError as err:
+            # WSServerHandshakeError included: a refused handshake maps like HTTP.
+            status_error = self._status_error(err.status, err.headers)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise self._connection_error(err, "opening the live TTS stream") from None
+        # Raised outside the except block so the aiohttp error is not even __context__.
+        raise status_error
+
+    # ----------------------------------------------------------------- helpers

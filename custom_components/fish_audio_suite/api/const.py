@@ -1,0 +1,83 @@
+"""Constants of the Fish Audio client: endpoints, limits and the reasons for defaults.
+
+Every value that comes from the vendor's protocol cites the section of
+``fish-audio-api/PROTOCOL.md`` it was taken from.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Kept equal to manifest.json's "version": the User-Agent tells Fish Audio which release of
+# the integration sent a request, which is what their support asks for first.
+__version__: Final = "0.1.0"
+
+DEFAULT_BASE_URL: Final = "https://api.fish.audio"
+
+# Paths are absolute and, unlike TTS, carry no /v1 prefix for models and wallet (§1.1).
+PATH_TTS: Final = "/v1/tts"
+PATH_TTS_LIVE: Final = "/v1/tts/live"
+PATH_ASR: Final = "/v1/asr"
+PATH_MODEL: Final = "/model"
+PATH_CREDIT: Final = "/wallet/self/api-credit"
+PATH_PACKAGE: Final = "/wallet/self/package"
+
+CONTENT_TYPE_MSGPACK: Final = "application/msgpack"
+CONTENT_TYPE_FORM: Final = "application/x-www-form-urlencoded"
+
+# TTS backends sent in the `model` header (§2); the server falls back to s2.1-pro for
+# unknown names, so the client forwards any string and these are only the known ones.
+MODELS: Final = ("s2.1-pro", "s2.1-pro-free", "s2-pro", "s1")
+DEFAULT_MODEL: Final = "s2.1-pro"
+LATENCIES: Final = ("low", "normal", "balanced")
+FORMATS: Final = ("mp3", "wav", "opus", "pcm")
+# Allowed sample rates per format (§3.4); None in a request means "the format's default".
+SAMPLE_RATES: Final[dict[str, tuple[int, ...]]] = {
+    "mp3": (32000, 44100),
+    "wav": (8000, 16000, 24000, 32000, 44100),
+    "pcm": (8000, 16000, 24000, 32000, 44100),
+    "opus": (48000,),
+}
+MP3_BITRATES: Final = (64, 128, 192)
+# §3.1 CONFLICT: the SDK sends kbps (32), the newer OpenAPI file says bps (32000). Both are
+# accepted by the server, so both are accepted here; -1000 means "automatic".
+OPUS_BITRATES: Final = (-1000, 24, 32, 48, 64, 24000, 32000, 48000, 64000)
+VISIBILITIES: Final = ("public", "unlist", "private")
+SORT_BY: Final = ("score", "task_count", "created_at")
+
+# Limits the server documents (§5.1, §6.3, §9). Checked client-side so that a doomed upload
+# fails at once instead of after sending 20 MB.
+ASR_MAX_BYTES: Final = 20 * 1024 * 1024
+ASR_MAX_SECONDS: Final = 3600
+ASR_MIN_SECONDS: Final = 1
+CREATE_MAX_VOICES: Final = 20
+CREATE_MAX_TEXTS: Final = 20
+PAGE_SIZE_MAX: Final = 100
+
+# Timeouts (seconds). The SDK uses 240 s for everything, which leaves a voice assistant
+# hanging for four minutes on a dead network; 30 s bounds every REST call and each read of a
+# stream (a per-read bound, not a total one: a long clip can take minutes to stream).
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+# WebSocket keepalive: httpx-ws (the SDK) pings every 20 s (§1.3). A ping keeps NAT/proxy
+# state alive across multi-second gaps in LLM text and detects a dead peer.
+LIVE_HEARTBEAT: Final = 20.0
+# How long closing a WebSocket may wait for the server's close frame: the Go SDK notes the
+# server often closes without one (§4.3), and aclose() must return promptly.
+LIVE_CLOSE_TIMEOUT: Final = 2.0
+# Audio events are small, but aiohttp's 4 MiB default would kill a stream on one large
+# frame; the server is trusted more than that, without being unbounded.
+LIVE_MAX_MSG_SIZE: Final = 32 * 1024 * 1024
+
+# Retry policy (§1.3, §9): the docs ask clients to retry 429 and 5xx with exponential
+# backoff. 500 is left out: it usually means the request itself breaks the server.
+DEFAULT_MAX_RETRIES: Final = 3
+DEFAULT_MAX_CONCURRENCY: Final = 5  # the Starter plan's concurrent-request limit (§9)
+RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
+RETRY_BACKOFF_BASE: Final = 0.5
+RETRY_BACKOFF_MAX: Final = 8.0
+# A server asking for minutes is better answered with an error the user sees than a hang.
+RETRY_AFTER_MAX: Final = 30.0
+
+# Server-provided text copied into exception messages is cut to this many characters so a
+# stray HTML error page cannot flood logs and the UI.
+ERROR_MESSAGE_MAX: Final = 500

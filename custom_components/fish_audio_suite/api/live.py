@@ -1,0 +1,406 @@
+"""Live TTS over the `/v1/tts/live` WebSocket (PROTOCOL.md §4).
+
+Text is forwarded the moment it arrives and flushed at sentence boundaries, so the first
+audio does not wait for the server's `chunk_length` buffer. A sender task writes
+start/text/flush/stop while the generator body reads audio; every way a stream can end
+badly is turned into one of the client's exceptions, and no task outlives the generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import ormsgpack
+
+from .exceptions import FishAudioTimeoutError, FishAudioWebSocketError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+
+    from .models import TTSOptions
+
+_LOGGER = logging.getLogger(__name__)
+
+# Terminators that end a sentence only when whitespace follows ("3.14", "v1.2" are not
+# sentence ends). At the very end of the buffered text they count only once the text has
+# paused, because the next chunk may turn "3." into "3.14".
+_SOFT_SENTENCE_ENDS = frozenset(".!?…")
+# CJK punctuation is never followed by a space, and a newline is itself the boundary.
+_HARD_SENTENCE_ENDS = frozenset("。！？；\n")  # noqa: RUF001 - CJK on purpose
+_SOFT_CLAUSE_MARKS = frozenset(",;:")
+_HARD_CLAUSE_MARKS = frozenset("，、：")  # noqa: RUF001 - CJK on purpose
+# Quotes and brackets that may close a sentence: `He said "Hi." Then` ends after the quote.
+_CLOSERS = frozenset("\"')]}”’»」』")  # noqa: RUF001 - typographic quotes on purpose
+
+_EVENT_STOP = ormsgpack.packb({"event": "stop"})
+_EVENT_FLUSH = ormsgpack.packb({"event": "flush"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlushPolicy:
+    """When the live stream asks the server to synthesise the text buffered so far.
+
+    Each flush makes the server synthesise a separate segment. Flushing the first sentence at
+    once is what cuts the time to first audio; flushing every sentence can lengthen the tail
+    when a segment is costly, so later sentences are flushed only on a pause in the text or
+    once enough text is buffered.
+
+    Attributes:
+        first_sentence: Flush the first complete sentence immediately.
+        pause: Later sentences: flush when no new text arrived for this many seconds after
+            a sentence end.
+        min_chars: ... or when this much text was sent since the last flush and it ends at
+            a sentence or clause boundary.
+        enabled: False never flushes (what the SDK and Home Assistant core do).
+    """
+
+    first_sentence: bool = True
+    pause: float = 0.3
+    min_chars: int = 120
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        """Validate the settings."""
+        if self.pause < 0:
+            raise ValueError("pause must not be negative")
+        if self.min_chars < 1:
+            raise ValueError("min_chars must be at least 1")
+
+
+def _skip(text: str, index: int, chars: frozenset[str] | None) -> int:
+    """Return the first index at or after `index` whose char is not in `chars` (None: space)."""
+    while index < len(text) and (text[index].isspace() if chars is None else text[index] in chars):
+        index += 1
+    return index
+
+
+def split_points(text: str, *, clauses: bool = False) -> list[int]:
+    """Find where `text` may be split after a sentence (or clause) end.
+
+    Args:
+        text: The text buffered since the last flush.
+        clauses: Also split after clause marks (commas, semicolons, colons).
+
+    Returns:
+        Ascending indexes just past each boundary and the whitespace that follows it.
+    """
+    points: list[int] = []
+    for index, char in enumerate(text):
+        hard = char in _HARD_SENTENCE_ENDS or (clauses and char in _HARD_CLAUSE_MARKS)
+        soft = char in _SOFT_SENTENCE_ENDS or (clauses and char in _SOFT_CLAUSE_MARKS)
+        if not hard and not soft:
+            continue
+        end = _skip(text, index + 1, _CLOSERS)
+        if soft and (end >= len(text) or not text[end].isspace()):
+            continue
+        point = _skip(text, end, None)
+        if not points or points[-1] != point:
+            points.append(point)
+    return points
+
+
+def ends_sentence(text: str) -> bool:
+    """Tell whether `text` ends (trailing whitespace aside) with a sentence terminator.
+
+    Args:
+        text: The text buffered since the last flush.
+
+    Returns:
+        True when the text ends with a newline, or its last visible character (closing
+        quotes and brackets aside) ends a sentence.
+    """
+    body = text.rstrip()
+    if not body:
+        return False
+    if "\n" in text[len(body) :]:
+        return True
+    body = body.rstrip("".join(_CLOSERS))
+    return bool(body) and (body[-1] in _SOFT_SENTENCE_ENDS or body[-1] in _HARD_SENTENCE_ENDS)
+
+
+async def _anext(iterator: AsyncIterator[str]) -> str:
+    return await anext(iterator)
+
+
+class _SendFailedError(Exception):
+    """A frame could not be written: the socket is closing or gone."""
+
+
+class _Sender:
+    """Forward the caller's text to the WebSocket, applying the flush policy."""
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        text: AsyncIterable[str],
+        policy: FlushPolicy,
+    ) -> None:
+        self._ws = ws
+        self._text = text
+        self._policy = policy
+        self._pending = ""  # text sent since the last flush
+        self._flushed = False
+
+    async def run(self) -> None:
+        """Send every text chunk, then `stop`.
+
+        A send that fails because the socket went away ends the sender quietly: the receiver
+        sees the close (or the server's finish/error) and reports the real reason. Errors of
+        the caller's text iterator propagate.
+        """
+        try:
+            await self._run()
+        except _SendFailedError:
+            _LOGGER.debug("Live TTS: the socket went away while sending")
+
+    async def _run(self) -> None:
+        iterator = aiter(self._text)
+        while True:
+            try:
+                chunk = await self._next(iterator)
+            except StopAsyncIteration:
+                break
+            if not isinstance(chunk, str):
+                raise TypeError(f"text chunks must be str, got {type(chunk).__name__}")
+            if chunk:
+                await self._on_chunk(chunk)
+        await self._send(_EVENT_STOP)
+
+    async def _next(self, iterator: AsyncIterator[str]) -> str:
+        """Wait for the next chunk, flushing if the text pauses after a sentence end."""
+        policy = self._policy
+        if not (policy.enabled and self._pending and ends_sentence(self._pending)):
+            return await anext(iterator)
+        # The wait for more text must be bounded without cancelling the caller's
+        # generator mid-step (that would finalise it), so it runs in its own task.
+        step = asyncio.create_task(_anext(iterator), name="fish_audio_live_text")
+        try:
+            done, _ = await asyncio.wait((step,), timeout=policy.pause)
+            if not done:
+                await self._flush()
+            return await step
+        finally:
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await step
+
+    async def _on_chunk(self, chunk: str) -> None:
+        combined = self._pending + chunk
+        split = self._split_point(combined)
+        if split is None:
+            await self._send_text(chunk)
+            self._pending = combined
+            return
+        cut = max(split - len(self._pending), 0)
+        if cut:
+            await self._send_text(chunk[:cut])
+        await self._flush()
+        rest = chunk[cut:]
+        if rest:
+            await self._send_text(rest)
+        self._pending = rest
+
+    def _split_point(self, combined: str) -> int | None:
+        policy = self._policy
+        if not policy.enabled:
+            return None
+        if policy.first_sentence and not self._flushed:
+            points = split_points(combined)
+            if points:
+                return points[0]
+        if len(combined) >= policy.min_chars:
+            points = [p for p in split_points(combined, clauses=True) if p >= policy.min_chars]
+            if points:
+                return points[-1]
+        return None
+
+    async def _send(self, frame: bytes) -> None:
+        # Only transport errors of our own sends are caught: a ConnectionError raised by the
+        # caller's text iterator (an LLM's connection) must reach the consumer as it is.
+        try:
+            await self._ws.send_bytes(frame)
+        except (aiohttp.ClientError, ConnectionError) as err:
+            raise _SendFailedError from err
+
+    async def _send_text(self, text: str) -> None:
+        await self._send(ormsgpack.packb({"event": "text", "text": text}))
+
+    async def _flush(self) -> None:
+        await self._send(_EVENT_FLUSH)
+        self._pending = ""
+        self._flushed = True
+
+
+def _decode(message: aiohttp.WSMessage) -> dict[str, Any]:
+    """Decode one server frame, or raise the stream's failure."""
+    if message.type is aiohttp.WSMsgType.BINARY:
+        try:
+            data = ormsgpack.unpackb(message.data)
+        except ormsgpack.MsgpackDecodeError:
+            raise FishAudioWebSocketError("Malformed frame on the live TTS stream") from None
+        if not isinstance(data, dict):
+            raise FishAudioWebSocketError("Malformed frame on the live TTS stream (not a map)")
+        return data
+    if message.type is aiohttp.WSMsgType.TEXT:
+        raise FishAudioWebSocketError("Unexpected text frame on the live TTS stream")
+    if message.type is aiohttp.WSMsgType.ERROR:
+        # aiohttp reports a missed heartbeat pong or a protocol violation this way.
+        raise FishAudioWebSocketError(f"Live TTS connection lost ({type(message.data).__name__})")
+    # CLOSE, CLOSING or CLOSED: a close before `finish` is a failure (PROTOCOL.md §4.4).
+    raise FishAudioWebSocketError(
+        "Live TTS stream closed before it finished",
+        close_code=message.data if isinstance(message.data, int) else None,
+    )
+
+
+async def _receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    try:
+        return await ws.receive()
+    except (aiohttp.ClientError, ConnectionError) as err:
+        raise FishAudioWebSocketError(
+            f"Live TTS connection lost ({type(err).__name__})", close_code=ws.close_code
+        ) from err
+
+
+def _optional_text(value: Any) -> str | None:
+    return str(value) if value is not None and value != "" else None
+
+
+def _audio_or_end(data: dict[str, Any]) -> bytes | None:
+    """Interpret one server event.
+
+    Returns:
+        The audio of an `audio` event (b"" when there is none to yield), or None once the
+        stream finished cleanly.
+
+    Raises:
+        FishAudioWebSocketError: The event reports a failure.
+    """
+    event = data.get("event")
+    if event == "audio":
+        audio = data.get("audio")
+        return bytes(audio) if isinstance(audio, bytes | bytearray | memoryview) else b""
+    if event == "finish":
+        if data.get("reason") == "error":
+            raise FishAudioWebSocketError(
+                "Live TTS stream ended with an error",
+                server_message=_optional_text(data.get("message")),
+            )
+        # "stop", or a reason this client does not know: the stream is complete.
+        return None
+    if event == "error":
+        raise FishAudioWebSocketError(
+            "Live TTS stream reported an error",
+            server_message=_optional_text(data.get("error") or data.get("message")),
+        )
+    # Unknown events (`log`, ...) are ignored, as the AsyncAPI file asks.
+    return b""
+
+
+class _Receiver:
+    """Read server frames while the sender runs; bound the wait once it is done."""
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        sender: asyncio.Task[None],
+        receive_timeout: float,
+    ) -> None:
+        self._ws = ws
+        self._sender = sender
+        self._receive_timeout = receive_timeout
+        self.pending: asyncio.Task[aiohttp.WSMessage] | None = None
+
+    async def next(self) -> aiohttp.WSMessage:
+        """Return the next frame, raising the sender's failure as soon as it happens."""
+        while not self._sender.done():
+            if self.pending is None:
+                self.pending = asyncio.create_task(
+                    _receive(self._ws), name="fish_audio_live_receive"
+                )
+            await asyncio.wait((self.pending, self._sender), return_when=asyncio.FIRST_COMPLETED)
+            if self.pending.done():
+                message, self.pending = self.pending.result(), None
+                return message
+        # Re-raises an error of the caller's text iterator.
+        self._sender.result()
+        try:
+            async with asyncio.timeout(self._receive_timeout):
+                if self.pending is not None:
+                    return await self.pending
+                return await _receive(self._ws)
+        except TimeoutError:
+            raise FishAudioTimeoutError(
+                "No answer on the live TTS stream after the text ended"
+            ) from None
+        finally:
+            self.pending = None
+
+
+async def stream_live(
+    ws: aiohttp.ClientWebSocketResponse,
+    text: AsyncIterable[str],
+    options: TTSOptions,
+    policy: FlushPolicy,
+    *,
+    receive_timeout: float,
+) -> AsyncGenerator[bytes]:
+    """Run one live TTS exchange on an open WebSocket, yielding audio as it arrives.
+
+    The WebSocket is owned from here on: it is closed when the generator ends, however it
+    ends, and the helper tasks are cancelled and awaited first.
+
+    Args:
+        ws: The open WebSocket to /v1/tts/live.
+        text: The caller's text chunks.
+        options: The TTS settings for the `start` event.
+        policy: When to send `flush` events.
+        receive_timeout: Longest wait for a server frame once all text was sent. While text
+            is still being sent there is no such bound (a slow LLM must not trip it); the
+            WebSocket heartbeat detects a dead peer meanwhile.
+
+    Yields:
+        Audio bytes in the requested format.
+
+    Raises:
+        FishAudioWebSocketError: The server reported an error or the stream broke.
+        FishAudioTimeoutError: The server went quiet after all text was sent.
+    """
+    sender_task: asyncio.Task[None] | None = None
+    receiver: _Receiver | None = None
+    try:
+        start = {"event": "start", "request": options.to_request("", include_none=True)}
+        try:
+            await ws.send_bytes(ormsgpack.packb(start))
+        except (aiohttp.ClientError, ConnectionError):
+            raise FishAudioWebSocketError("Live TTS stream closed before it started") from None
+        sender_task = asyncio.create_task(
+            _Sender(ws, text, policy).run(), name="fish_audio_live_sender"
+        )
+        receiver = _Receiver(ws, sender_task, receive_timeout)
+        while (audio := _audio_or_end(_decode(await receiver.next()))) is not None:
+            if audio:
+                yield audio
+    finally:
+        tasks = [
+            task
+            for task in (receiver.pending if receiver else None, sender_task)
+            if task is not None
+        ]
+        try:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks)
+            for task in tasks:
+                # Mark failures as retrieved: the one that mattered was raised above.
+                if not task.cancelled():
+                    task.exception()
+        finally:
+            await ws.close()

@@ -1,0 +1,640 @@
+"""Typed models of Fish Audio answers and of the TTS request settings.
+
+Parsing is tolerant (PROTOCOL.md §6.6, §7): missing optional fields get defaults, unknown
+fields are ignored, and ids are read from `_id` or `id`. `as_dict()` returns JSON-ready
+data: datetimes as ISO 8601 strings and Decimal amounts as strings (a float would turn
+"12.34" into 12.339999...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+import math
+from typing import Any, Literal, Self
+
+from .const import DEFAULT_MODEL, FORMATS, LATENCIES, MP3_BITRATES, OPUS_BITRATES, SAMPLE_RATES
+
+type AudioFormat = Literal["mp3", "wav", "opus", "pcm"]
+type Latency = Literal["low", "normal", "balanced"]
+
+
+def _id(data: Mapping[str, Any]) -> str | None:
+    value = data.get("_id", data.get("id"))
+    return str(value) if value is not None else None
+
+
+def _required_id(data: Mapping[str, Any]) -> str:
+    if (value := _id(data)) is None:
+        raise ValueError("missing _id")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key)
+    return default if value is None else str(value)
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+def _int(data: Mapping[str, Any], key: str, default: int = 0) -> int:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(data: Mapping[str, Any], key: str, default: float = 0.0) -> float:
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if math.isfinite(result) else default
+
+
+def _opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    return value if isinstance(value, bool) else None
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = data.get(key)
+    return value if isinstance(value, bool) else default
+
+
+def _decimal(value: Any) -> Decimal:
+    # str() first: Decimal(0.1) would keep the float's binary error.
+    if value is None or isinstance(value, bool):
+        raise ValueError("not a decimal amount")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation as err:
+        raise ValueError("not a decimal amount") from err
+    if not result.is_finite():
+        raise ValueError("not a finite amount")
+    return result
+
+
+def _opt_decimal(value: Any) -> Decimal | None:
+    try:
+        return _decimal(value)
+    except ValueError:
+        return None
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(str(item) for item in value if item is not None)
+    return ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credit:
+    """API credit of the account (`GET /wallet/self/api-credit`)."""
+
+    id: str | None = None
+    user_id: str
+    credit: Decimal
+    cumulative_top_up: Decimal | None = None
+    has_free_credit: bool | None = None
+    has_phone_sha256: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded JSON object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: `user_id` or `credit` is missing or not usable.
+        """
+        if data.get("user_id") is None:
+            raise ValueError("missing user_id")
+        return cls(
+            id=_id(data),
+            user_id=str(data["user_id"]),
+            credit=_decimal(data.get("credit")),
+            cumulative_top_up=_opt_decimal(data.get("cumulative_top_up")),
+            has_free_credit=_opt_bool(data, "has_free_credit"),
+            has_phone_sha256=_opt_bool(data, "has_phone_sha256"),
+            created_at=_datetime(data.get("created_at")),
+            updated_at=_datetime(data.get("updated_at")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data (amounts as strings)."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "credit": str(self.credit),
+            "cumulative_top_up": (
+                str(self.cumulative_top_up) if self.cumulative_top_up is not None else None
+            ),
+            "has_free_credit": self.has_free_credit,
+            "has_phone_sha256": self.has_phone_sha256,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Package:
+    """Platform (subscription) package of the account (`GET /wallet/self/package`)."""
+
+    id: str | None = None
+    user_id: str
+    type: str
+    total: int
+    balance: int
+    extra_balance: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+    billing_period: str | None = None
+    current_period_end: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded JSON object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: `user_id` is missing.
+        """
+        if data.get("user_id") is None:
+            raise ValueError("missing user_id")
+        return cls(
+            id=_id(data),
+            user_id=str(data["user_id"]),
+            type=_str(data, "type"),
+            total=_int(data, "total"),
+            balance=_int(data, "balance"),
+            extra_balance=_int(data, "extra_balance"),
+            created_at=_datetime(data.get("created_at")),
+            updated_at=_datetime(data.get("updated_at")),
+            finished_at=_datetime(data.get("finished_at")),
+            billing_period=_opt_str(data, "billing_period"),
+            current_period_end=_datetime(data.get("current_period_end")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "type": self.type,
+            "total": self.total,
+            "balance": self.balance,
+            "extra_balance": self.extra_balance,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "finished_at": _iso(self.finished_at),
+            "billing_period": self.billing_period,
+            "current_period_end": _iso(self.current_period_end),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceAuthor:
+    """Author of a voice model."""
+
+    id: str
+    nickname: str = ""
+    avatar: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded `author` object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: The author has no id.
+        """
+        return cls(
+            id=_required_id(data),
+            nickname=_str(data, "nickname"),
+            avatar=_str(data, "avatar"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {"id": self.id, "nickname": self.nickname, "avatar": self.avatar}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceSample:
+    """A sample clip of a voice model."""
+
+    title: str = ""
+    text: str = ""
+    task_id: str = ""
+    audio: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded sample object.
+
+        Returns:
+            The parsed model.
+        """
+        return cls(
+            title=_str(data, "title"),
+            text=_str(data, "text"),
+            task_id=_str(data, "task_id"),
+            audio=_str(data, "audio"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {
+            "title": self.title,
+            "text": self.text,
+            "task_id": self.task_id,
+            "audio": self.audio,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Voice:
+    """A voice model (`ModelEntity`, PROTOCOL.md §6.6)."""
+
+    id: str
+    type: str = "tts"
+    title: str = ""
+    description: str = ""
+    cover_image: str = ""
+    # Any string: the server also has "full" voices, which the official SDK chokes on.
+    train_mode: str = "fast"
+    state: str = ""
+    tags: tuple[str, ...] = ()
+    samples: tuple[VoiceSample, ...] = ()
+    languages: tuple[str, ...] = ()
+    visibility: str = ""
+    lock_visibility: bool = False
+    like_count: int = 0
+    mark_count: int = 0
+    shared_count: int = 0
+    task_count: int = 0
+    liked: bool = False
+    marked: bool = False
+    author: VoiceAuthor | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded voice object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: The voice has no id.
+        """
+        author = data.get("author")
+        samples = data.get("samples")
+        return cls(
+            id=_required_id(data),
+            type=_str(data, "type", "tts"),
+            title=_str(data, "title"),
+            description=_str(data, "description"),
+            cover_image=_str(data, "cover_image"),
+            train_mode=_str(data, "train_mode", "fast"),
+            state=_str(data, "state"),
+            tags=_str_tuple(data.get("tags")),
+            samples=tuple(
+                VoiceSample.from_dict(item)
+                for item in (samples if isinstance(samples, list) else ())
+                if isinstance(item, Mapping)
+            ),
+            languages=_str_tuple(data.get("languages")),
+            visibility=_str(data, "visibility"),
+            lock_visibility=_bool(data, "lock_visibility"),
+            like_count=_int(data, "like_count"),
+            mark_count=_int(data, "mark_count"),
+            shared_count=_int(data, "shared_count"),
+            task_count=_int(data, "task_count"),
+            liked=_bool(data, "liked"),
+            marked=_bool(data, "marked"),
+            author=(
+                VoiceAuthor.from_dict(author)
+                if isinstance(author, Mapping) and _id(author) is not None
+                else None
+            ),
+            created_at=_datetime(data.get("created_at")),
+            updated_at=_datetime(data.get("updated_at")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "title": self.title,
+            "description": self.description,
+            "cover_image": self.cover_image,
+            "train_mode": self.train_mode,
+            "state": self.state,
+            "tags": list(self.tags),
+            "samples": [sample.as_dict() for sample in self.samples],
+            "languages": list(self.languages),
+            "visibility": self.visibility,
+            "lock_visibility": self.lock_visibility,
+            "like_count": self.like_count,
+            "mark_count": self.mark_count,
+            "shared_count": self.shared_count,
+            "task_count": self.task_count,
+            "liked": self.liked,
+            "marked": self.marked,
+            "author": self.author.as_dict() if self.author is not None else None,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoicePage:
+    """One page of `GET /model`."""
+
+    total: int = 0
+    items: tuple[Voice, ...] = ()
+    has_more: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded page object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: An item has no id.
+        """
+        items = data.get("items")
+        return cls(
+            total=_int(data, "total"),
+            items=tuple(
+                Voice.from_dict(item)
+                for item in (items if isinstance(items, list) else ())
+                if isinstance(item, Mapping)
+            ),
+            has_more=_opt_bool(data, "has_more"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {
+            "total": self.total,
+            "items": [item.as_dict() for item in self.items],
+            "has_more": self.has_more,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ASRSegment:
+    """A timed piece of a transcript (seconds)."""
+
+    text: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded segment object.
+
+        Returns:
+            The parsed model.
+        """
+        return cls(text=_str(data, "text"), start=_float(data, "start"), end=_float(data, "end"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ASRResult:
+    """Result of `POST /v1/asr`.
+
+    `duration` is passed on as the server states it: seconds per the API docs, although the
+    SDK's comment says milliseconds (PROTOCOL.md §5.2 CONFLICT).
+    """
+
+    text: str = ""
+    duration: float = 0.0
+    segments: tuple[ASRSegment, ...] = ()
+    language: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded result object.
+
+        Returns:
+            The parsed model.
+        """
+        segments = data.get("segments")
+        language = data.get("language")
+        if language is None:
+            language = data.get("language_code")
+        return cls(
+            text=_str(data, "text"),
+            duration=_float(data, "duration"),
+            segments=tuple(
+                ASRSegment.from_dict(item)
+                for item in (segments if isinstance(segments, list) else ())
+                if isinstance(item, Mapping)
+            ),
+            language=str(language) if language is not None else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {
+            "text": self.text,
+            "duration": self.duration,
+            "segments": [segment.as_dict() for segment in self.segments],
+            "language": self.language,
+        }
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
+
+
+def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None:
+    if isinstance(value, bool) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TTSOptions:
+    """Settings of a TTS request (HTTP and live), validated on creation.
+
+    Defaults are the SDK's (PROTOCOL.md §3.1), except the model: s2.1-pro, the vendor's
+    recommended model and the server's own fallback.
+
+    Raises:
+        ValueError: A setting is outside the range the API accepts.
+    """
+
+    model: str = DEFAULT_MODEL
+    reference_id: str | None = None
+    format: AudioFormat = "mp3"
+    sample_rate: int | None = None
+    mp3_bitrate: int = 128
+    opus_bitrate: int = 32
+    latency: Latency = "balanced"
+    speed: float = 1.0
+    volume: float = 0.0
+    temperature: float = 0.7
+    top_p: float = 0.7
+    normalize: bool = True
+    chunk_length: int = 200
+
+    def __post_init__(self) -> None:
+        """Validate every setting (conservative in what we send)."""
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError("model must be a non-empty string")
+        if self.reference_id is not None and (
+            not isinstance(self.reference_id, str) or not self.reference_id
+        ):
+            raise ValueError("reference_id must be a non-empty string or None")
+        _check_choice("format", self.format, FORMATS)
+        if self.sample_rate is not None:
+            _check_choice("sample_rate", self.sample_rate, SAMPLE_RATES[self.format])
+        _check_choice("mp3_bitrate", self.mp3_bitrate, MP3_BITRATES)
+        _check_choice("opus_bitrate", self.opus_bitrate, OPUS_BITRATES)
+        _check_choice("latency", self.latency, LATENCIES)
+        _check_range("speed", self.speed, 0.5, 2.0)
+        _check_range("volume", self.volume, -20.0, 20.0)
+        _check_range("temperature", self.temperature, 0.0, 1.0)
+        _check_range("top_p", self.top_p, 0.0, 1.0)
+        if not isinstance(self.normalize, bool):
+            raise TypeError("normalize must be a bool")
+        if not isinstance(self.chunk_length, int) or isinstance(self.chunk_length, bool):
+            raise TypeError("chunk_length must be an int")
+        _check_range("chunk_length", self.chunk_length, 100, 300)
+
+    def to_request(self, text: str, *, include_none: bool) -> dict[str, Any]:
+        """Build the TTSRequest map, keys in the SDK's wire order (PROTOCOL.md §10-§11).
+
+        `prosody` is always sent, as Home Assistant's calls through the SDK do.
+
+        Args:
+            text: The text to speak ("" for the live `start` event).
+            include_none: Send unset optional fields as nil (the WebSocket `start` event)
+                instead of omitting them (HTTP).
+
+        Returns:
+            The request map, ready for msgpack.
+        """
+        request: dict[str, Any] = {
+            "text": text,
+            "chunk_length": int(self.chunk_length),
+            "format": self.format,
+            "sample_rate": self.sample_rate,
+            "mp3_bitrate": int(self.mp3_bitrate),
+            "opus_bitrate": int(self.opus_bitrate),
+            "references": [],
+            "reference_id": self.reference_id,
+            "normalize": self.normalize,
+            "latency": self.latency,
+            # float(): msgpack must carry float64 even when the caller passed an int.
+            "prosody": {"speed": float(self.speed), "volume": float(self.volume)},
+            "top_p": float(self.top_p),
+            "temperature": float(self.temperature),
+        }
+        if not include_none:
+            request = {key: value for key, value in request.items() if value is not None}
+        return request
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data (for diagnostics)."""
+        return {
+            "model": self.model,
+            "reference_id": self.reference_id,
+            "format": self.format,
+            "sample_rate": self.sample_rate,
+            "mp3_bitrate": self.mp3_bitrate,
+            "opus_bitrate": self.opus_bitrate,
+            "latency": self.latency,
+            "speed": self.speed,
+            "volume": self.volume,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "normalize": self.normalize,
+            "chunk_length": self.chunk_length,
+        }
+
+
+__all__ = [
+    "ASRResult",
+    "ASRSegment",
+    "AudioFormat",
+    "Credit",
+    "Latency",
+    "Package",
+    "TTSOptions",
+    "Voice",
+    "VoiceAuthor",
+    "VoicePage",
+    "VoiceSample",
+]
