@@ -1,0 +1,29 @@
+"""A local emulator of the Fish Audio API for tests, benchmarks and the demo mode.
+
+It speaks the protocol of PROTOCOL.md on loopback (REST, msgpack, multipart and the live TTS
+WebSocket), records every request byte-exact, and injects faults on demand.
+"""
+
+from .app import FishAudioEmulator
+from .faults import PRESETS, WS_MODES, FaultInjector
+from .state import (
+    Account,
+    EmulatorState,
+    PackageState,
+    RecordedPart,
+    RecordedRequest,
+    RecordedWebSocket,
+)
+
+__all__ = [
+    "PRESETS",
+    "WS_MODES",
+    "Account",
+    "EmulatorState",
+    "FaultInjector",
+    "FishAudioEmulator",
+    "PackageState",
+    "RecordedPart",
+    "RecordedRequest",
+    "RecordedWebSocket",
+]
