@@ -561,7 +561,7 @@ class FishAudioClient:
         if visibility is not None:
             fields.append(("visibility", visibility))
         fields.extend(("tags", tag) for tag in tags or ())
-        if not fields and cover_image is None and tags is None:
+        if not fields and cover_image is None:
             raise ValueError("nothing to update")
         if cover_image is None:
             await self._request(

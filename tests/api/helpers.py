@@ -1,0 +1,55 @@
+"""Helpers shared by the client's wire tests."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+from typing import TYPE_CHECKING
+import wave
+
+import aiohttp
+
+from custom_components.fish_audio_suite.api import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+API_KEY = "test-key"
+USER_AGENT = f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}"
+
+
+def wav_bytes(seconds: float, rate: int = 16000) -> bytes:
+    """Return a silent 16-bit mono WAV file of the given length."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def assert_no_secret(err: BaseException) -> None:
+    """The API key and the Authorization header never show in an error."""
+    texts = [str(err), repr(err), *(str(arg) for arg in err.args)]
+    for text in texts:
+        assert API_KEY not in text
+        assert "Authorization" not in text
+    # aiohttp's response errors print the request headers: they are never chained.
+    assert err.__cause__ is None or not isinstance(err.__cause__, aiohttp.ClientResponseError)
+    assert err.__context__ is None or not isinstance(err.__context__, aiohttp.ClientResponseError)
+
+
+async def drain(stream: AsyncGenerator[bytes], into: list[bytes]) -> None:
+    """Consume an audio stream in aclosing(), keeping what arrived before an error."""
+    async with contextlib.aclosing(stream):
+        async for chunk in stream:
+            into.append(chunk)  # noqa: PERF401 - keep the chunks that came before a failure
