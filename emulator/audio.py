@@ -325,7 +325,8 @@ class OggOpusStream:
         """
         self._serial = serial
         self._sequence = 0
-        self._granule = OPUS_PRE_SKIP
+        # Granule positions count every decoded sample, pre-skip included (RFC 7845 §4).
+        self._granule = 0
 
     def _page(self, packets: list[bytes], granule: int, flags: int = 0) -> bytes:
         page = ogg_page(
@@ -356,8 +357,13 @@ class OggOpusStream:
         return pieces
 
     def trailer(self) -> bytes:
-        """Return an empty end-of-stream page at the final granule position."""
-        return self._page([], self._granule, flags=0x04)
+        """Return the end-of-stream page.
+
+        It carries one more 20 ms packet because a page without a completed packet may not
+        carry a granule position, and the last granule position is what gives the length.
+        """
+        self._granule += OPUS_SAMPLES_PER_PACKET
+        return self._page([OPUS_SILENT_PACKET], self._granule, flags=0x04)
 
 
 def open_stream(
@@ -399,8 +405,10 @@ def render_file(
     stream = open_stream(
         fmt, sample_rate=sample_rate, mp3_bitrate=mp3_bitrate, total_seconds=seconds
     )
+    # Header first: Ogg pages are numbered in the order they are produced.
+    header = stream.header()
     pieces = stream.render(seconds, piece_seconds)
-    pieces[0] = stream.header() + pieces[0]
+    pieces[0] = header + pieces[0]
     pieces[-1] += stream.trailer()
     return pieces
 
