@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import re
 import subprocess
 import sys
 import zipfile
@@ -38,6 +39,12 @@ class Use:
     where: str  # file:line, for the report
 
 
+def _is_ha_module(node: ast.ImportFrom) -> bool:
+    """Return whether an absolute ``from X import`` imports from Home Assistant."""
+    module = node.module or ""
+    return node.level == 0 and (module == "homeassistant" or module.startswith("homeassistant."))
+
+
 def _module_bindings(tree: ast.Module) -> dict[str, str]:
     """Map local names bound to Home Assistant modules to the module they stand for."""
     bindings: dict[str, str] = {}
@@ -46,12 +53,11 @@ def _module_bindings(tree: ast.Module) -> dict[str, str]:
             for alias in node.names:
                 if alias.name.startswith("homeassistant") and alias.asname:
                     bindings[alias.asname] = alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "homeassistant" or node.module.startswith("homeassistant."):
-                for alias in node.names:
-                    # "from homeassistant.helpers import config_validation as cv" binds a module
-                    # when the name is a submodule; whether it is gets decided against the wheel.
-                    bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.ImportFrom) and _is_ha_module(node):
+            for alias in node.names:
+                # "from homeassistant.helpers import config_validation as cv" binds a module
+                # when the name is a submodule; whether it is gets decided against the wheel.
+                bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return bindings
 
 
@@ -67,10 +73,9 @@ def collect_uses(files: Iterable[Path], base: Path) -> Iterator[Use]:
                 for alias in node.names:
                     if alias.name.startswith("homeassistant"):
                         yield Use(alias.name, None, where)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module == "homeassistant" or node.module.startswith("homeassistant."):
-                    for alias in node.names:
-                        yield Use(node.module, alias.name, where)
+            elif isinstance(node, ast.ImportFrom) and _is_ha_module(node):
+                for alias in node.names:
+                    yield Use(str(node.module), alias.name, where)
             elif (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Name)
@@ -104,7 +109,13 @@ class Wheel:
         if file is None:
             self._names[module] = None
             return None
-        tree = ast.parse(self._zip.read(file).decode("utf-8"))
+        source = self._zip.read(file).decode("utf-8")
+        try:
+            tree = _parse_newer(source)
+        except SyntaxError:
+            names = _scan_definitions(source)
+            self._names[module] = names
+            return names
         names: set[str] = set()
         for node in ast.walk(tree):
             # Top-level and conditional (try/except, if TYPE_CHECKING) bindings all count.
@@ -132,6 +143,35 @@ class Wheel:
             return True
         names = self.defined_names(use.module)
         return names is not None and use.name in names
+
+
+# Python 3.14 (PEP 758) allows "except A, B:"; this interpreter does not, so parenthesise.
+_BARE_EXCEPT = re.compile(r"^(\s*except\*?\s+)(?!\()([^:\n]+,[^:\n]+?)(\s+as\s+\w+)?\s*:", re.M)
+# Last resort for other newer syntax: top-level definitions by their shape.
+_DEFINITION = re.compile(
+    r"^(?:async\s+def|def|class|type)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=|^(?:from\s+\S+\s+)?"
+    r"import\s+.*?\bas\s+(\w+)\s*$",
+    re.M,
+)
+
+
+def _parse_newer(source: str) -> ast.Module:
+    """Parse source written for a newer Python, as far as this one can."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return ast.parse(_BARE_EXCEPT.sub(r"\1(\2)\3:", source))
+
+
+def _scan_definitions(source: str) -> set[str]:
+    """Return top-level names found by pattern when the source cannot be parsed at all."""
+    names = {name for match in _DEFINITION.finditer(source) for name in match.groups() if name}
+    imported = re.finditer(r"^from\s+\S+\s+import\s+(?:\(([^)]*)\)|([^(\n]+)$)", source, re.M)
+    for match in imported:
+        for part in (match.group(1) or match.group(2)).split(","):
+            names.add(part.split(" as ")[-1].strip())
+    names.discard("")
+    return names
 
 
 def _target_names(target: ast.expr) -> Iterator[str]:

@@ -1,0 +1,567 @@
+"""Config flow of Fish Audio Suite: the account, its options and its voices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import ClientSession
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    LanguageSelector,
+    LanguageSelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+from yarl import URL
+
+from .api import (
+    Credit,
+    FishAudioAuthenticationError,
+    FishAudioClient,
+    FishAudioError,
+    FishAudioNotFoundError,
+    FishAudioPermissionError,
+    Voice,
+)
+from .const import (
+    BASE_LANGUAGES,
+    CONF_BASE_URL,
+    CONF_FORMAT,
+    CONF_LATENCY,
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_NORMALIZE,
+    CONF_SPEED,
+    CONF_STT_LANGUAGE_MODE,
+    CONF_TEMPERATURE,
+    CONF_TOP_P,
+    CONF_VOICE_ID,
+    CONF_VOLUME,
+    DEFAULT_BASE_URL,
+    DEFAULT_LOW_CREDIT_THRESHOLD,
+    DEFAULT_STT_LANGUAGE_MODE,
+    DOMAIN,
+    FORMATS,
+    LATENCIES,
+    LOGGER,
+    MODELS,
+    OWN_VOICES_LIMIT,
+    POPULAR_VOICES_COUNT,
+    SPEED_RANGE,
+    STT_LANGUAGE_MODES,
+    SUBENTRY_VOICE,
+    VOICE_DEFAULTS,
+    VOLUME_RANGE,
+)
+
+DEFAULT_TITLE = "Fish Audio"
+CONF_SEARCH = "search"
+CONF_LANGUAGE = "language"
+
+API_KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+CLOUD_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): API_KEY_SELECTOR})
+CUSTOM_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_BASE_URL, default=DEFAULT_BASE_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        vol.Required(CONF_API_KEY): API_KEY_SELECTOR,
+    }
+)
+SEARCH_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_SEARCH): TextSelector(),
+        vol.Optional(CONF_LANGUAGE): LanguageSelector(
+            LanguageSelectorConfig(languages=BASE_LANGUAGES)
+        ),
+    }
+)
+
+
+def _unit_slider(low: float, high: float, step: float, unit: str | None = None) -> NumberSelector:
+    config = NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.SLIDER)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+def _voice_schema(voices: list[SelectOptionDict]) -> vol.Schema:
+    """Return the voice settings form; an empty voice means Fish Audio's default voice."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_NAME): TextSelector(),
+            # custom_value: a pasted voice id from fish.audio works even if it is not listed.
+            vol.Optional(CONF_VOICE_ID): SelectSelector(
+                SelectSelectorConfig(
+                    options=voices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
+            vol.Required(CONF_MODEL, default=VOICE_DEFAULTS[CONF_MODEL]): SelectSelector(
+                SelectSelectorConfig(options=MODELS, translation_key=CONF_MODEL)
+            ),
+            vol.Required(CONF_LATENCY, default=VOICE_DEFAULTS[CONF_LATENCY]): SelectSelector(
+                SelectSelectorConfig(options=LATENCIES, translation_key=CONF_LATENCY)
+            ),
+            vol.Required(CONF_SPEED, default=VOICE_DEFAULTS[CONF_SPEED]): _unit_slider(
+                *SPEED_RANGE, 0.05
+            ),
+            vol.Required(CONF_VOLUME, default=VOICE_DEFAULTS[CONF_VOLUME]): _unit_slider(
+                *VOLUME_RANGE, 0.5, "dB"
+            ),
+            vol.Required(CONF_TEMPERATURE, default=VOICE_DEFAULTS[CONF_TEMPERATURE]): (
+                _unit_slider(0.0, 1.0, 0.05)
+            ),
+            vol.Required(CONF_TOP_P, default=VOICE_DEFAULTS[CONF_TOP_P]): _unit_slider(
+                0.0, 1.0, 0.05
+            ),
+            vol.Required(CONF_NORMALIZE, default=VOICE_DEFAULTS[CONF_NORMALIZE]): (
+                BooleanSelector()
+            ),
+            vol.Required(CONF_FORMAT, default=VOICE_DEFAULTS[CONF_FORMAT]): SelectSelector(
+                SelectSelectorConfig(options=FORMATS, translation_key=CONF_FORMAT)
+            ),
+        }
+    )
+
+
+def _voice_label(voice: Voice, *, own: bool) -> str:
+    languages = ", ".join(voice.languages)
+    label = f"{voice.title} ({languages})" if languages else voice.title
+    return label if own else f"{label} · {voice.task_count:,} uses"
+
+
+class VoiceCatalog:
+    """The voices a picker offers: the account's own first, then public ones."""
+
+    def __init__(self, client: FishAudioClient) -> None:
+        """Initialise the catalog."""
+        self.client = client
+        self.titles: dict[str, str] = {}
+        self.options: list[SelectOptionDict] = []
+
+    async def async_load(
+        self, *, search: str | None = None, language: str | None = None, current: str = ""
+    ) -> None:
+        """List own voices and popular (or matching) public voices."""
+        own = await self.client.list_voices(
+            self_only=True, page_size=OWN_VOICES_LIMIT, title=search, language=language
+        )
+        public = await self.client.list_voices(
+            self_only=False,
+            page_size=POPULAR_VOICES_COUNT,
+            title=search,
+            language=language,
+            sort_by="task_count",
+        )
+        self.titles.clear()
+        self.options.clear()
+        for voices, is_own in ((own.items, True), (public.items, False)):
+            for voice in voices:
+                if voice.id not in self.titles:
+                    self.titles[voice.id] = voice.title
+                    self.options.append(
+                        SelectOptionDict(value=voice.id, label=_voice_label(voice, own=is_own))
+                    )
+        if current and current not in self.titles:
+            # Keep a voice chosen earlier selectable even when the list no longer shows it.
+            self.options.insert(0, SelectOptionDict(value=current, label=current))
+
+    async def async_validate(self, user_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Check a pasted voice id; return the subentry title and data.
+
+        Raises FishAudioNotFoundError for an unknown id.
+        """
+        voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
+        if voice_id and voice_id not in self.titles:
+            voice = await self.client.get_voice(voice_id)
+            self.titles[voice_id] = voice.title
+        name = str(user_input.get(CONF_NAME) or "").strip()
+        title = name or self.titles.get(voice_id) or "Default voice"
+        data = {**VOICE_DEFAULTS, **user_input, CONF_VOICE_ID: voice_id, CONF_NAME: title}
+        return title, data
+
+
+def _normalise_base_url(value: str) -> str | None:
+    """Return the base URL without trailing slash, or None if it is not http(s)."""
+    try:
+        url = URL(value.strip())
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    return str(url).rstrip("/")
+
+
+async def _async_validate_account(
+    session: ClientSession, data: Mapping[str, Any]
+) -> tuple[Credit | None, dict[str, str]]:
+    """Check the key against the API; return the credit or the form errors."""
+    client = FishAudioClient(data[CONF_API_KEY], session=session, base_url=data[CONF_BASE_URL])
+    try:
+        return await client.get_credit(), {}
+    except (FishAudioAuthenticationError, FishAudioPermissionError):
+        return None, {"base": "invalid_auth"}
+    except FishAudioError as err:
+        LOGGER.debug("Cannot validate the Fish Audio account: %s", err)
+        return None, {"base": "cannot_connect"}
+    except Exception:  # noqa: BLE001 - the last-resort branch of a config flow
+        LOGGER.exception("Unexpected error while validating the Fish Audio account")
+        return None, {"base": "unknown"}
+
+
+class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
+    """The account flow: cloud or custom endpoint, then optionally a first voice."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Initialise the flow."""
+        self._data: dict[str, Any] = {}
+        self._catalog: VoiceCatalog | None = None
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry types: voices."""
+        return {SUBENTRY_VOICE: VoiceSubentryFlow}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Return the options flow."""
+        return FishAudioOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose between the Fish Audio cloud and a custom endpoint."""
+        return self.async_show_menu(step_id="user", menu_options=["cloud", "custom"])
+
+    async def async_step_cloud(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Connect to the Fish Audio cloud with an API key."""
+        return await self._async_account_step("cloud", CLOUD_SCHEMA, user_input)
+
+    async def async_step_custom(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Connect to a custom (regional, proxy or test) endpoint."""
+        return await self._async_account_step("custom", CUSTOM_SCHEMA, user_input)
+
+    async def _async_account_step(
+        self, step_id: str, schema: vol.Schema, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._account_data(user_input, DEFAULT_BASE_URL)
+            if not errors:
+                credit, errors = await _async_validate_account(
+                    async_get_clientsession(self.hass), data
+                )
+                if credit is not None:
+                    await self.async_set_unique_id(credit.user_id)
+                    self._abort_if_unique_id_configured()
+                    self._data = data
+                    return await self.async_step_voice_menu()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    @staticmethod
+    def _account_data(
+        user_input: Mapping[str, Any], default_url: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Return the entry data from a form, or errors for a bad base URL."""
+        base_url = _normalise_base_url(str(user_input.get(CONF_BASE_URL, default_url)))
+        if base_url is None:
+            return {}, {CONF_BASE_URL: "invalid_url"}
+        return {CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(), CONF_BASE_URL: base_url}, {}
+
+    async def async_step_voice_menu(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer to add a first voice so that the account ends with a working TTS entity."""
+        return self.async_show_menu(step_id="voice_menu", menu_options=["voice_search", "finish"])
+
+    async def async_step_finish(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Create the account without a voice."""
+        return self.async_create_entry(title=self._title, data=self._data)
+
+    async def async_step_voice_search(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Filter the voice picker by title and language."""
+        if user_input is None:
+            return self.async_show_form(step_id="voice_search", data_schema=SEARCH_SCHEMA)
+        catalog = self._catalog = VoiceCatalog(
+            FishAudioClient(
+                self._data[CONF_API_KEY],
+                session=async_get_clientsession(self.hass),
+                base_url=self._data[CONF_BASE_URL],
+            )
+        )
+        try:
+            await catalog.async_load(
+                search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
+            )
+        except FishAudioError as err:
+            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
+            return self.async_show_form(
+                step_id="voice_search",
+                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                errors={"base": "cannot_connect"},
+            )
+        return await self.async_step_voice()
+
+    async def async_step_voice(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up the first voice and create the account with it."""
+        assert self._catalog is not None  # noqa: S101 - voice_search always runs first
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                title, data = await self._catalog.async_validate(user_input)
+            except FishAudioNotFoundError:
+                errors[CONF_VOICE_ID] = "voice_not_found"
+            except FishAudioError as err:
+                LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                return self.async_create_entry(
+                    title=self._title,
+                    data=self._data,
+                    subentries=[
+                        {
+                            "subentry_type": SUBENTRY_VOICE,
+                            "data": data,
+                            "title": title,
+                            "unique_id": None,
+                        }
+                    ],
+                )
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=self.add_suggested_values_to_schema(
+                _voice_schema(self._catalog.options), user_input
+            ),
+            errors=errors,
+        )
+
+    @property
+    def _title(self) -> str:
+        base_url = self._data[CONF_BASE_URL]
+        if base_url == DEFAULT_BASE_URL:
+            return DEFAULT_TITLE
+        return f"{DEFAULT_TITLE} ({URL(base_url).host})"
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauthentication after the API refused the key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new API key of the same account."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
+            result, errors = await self._async_update_account(entry, data)
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=CLOUD_SCHEMA,
+            errors=errors,
+            description_placeholders={"account": entry.title},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the API key or the endpoint of the account."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._account_data(user_input, entry.data[CONF_BASE_URL])
+            if not errors:
+                result, errors = await self._async_update_account(entry, {**entry.data, **data})
+                if result is not None:
+                    return result
+        suggested = {CONF_BASE_URL: entry.data[CONF_BASE_URL], **(user_input or {})}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(CUSTOM_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def _async_update_account(
+        self, entry: ConfigEntry, data: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Validate new account data; return the finished flow, or the form errors."""
+        credit, errors = await _async_validate_account(async_get_clientsession(self.hass), data)
+        if credit is None:
+            return None, errors
+        await self.async_set_unique_id(credit.user_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_account")
+        if entry.state is ConfigEntryState.LOADED:
+            # The entry's update listener reloads it; reloading here as well would do it twice.
+            return self.async_update_and_abort(entry, data=data), {}
+        # Not loaded (setup failed, e.g. on the old key): no listener, so reload here.
+        return self.async_update_reload_and_abort(entry, data=data), {}
+
+
+class FishAudioOptionsFlow(OptionsFlow):
+    """Options of the account: speech-to-text language and the low-credit threshold."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_STT_LANGUAGE_MODE, default=DEFAULT_STT_LANGUAGE_MODE
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=STT_LANGUAGE_MODES, translation_key=CONF_STT_LANGUAGE_MODE
+                    )
+                ),
+                vol.Required(
+                    CONF_LOW_CREDIT_THRESHOLD, default=DEFAULT_LOW_CREDIT_THRESHOLD
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=10000,
+                        step=0.01,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="USD",
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+        )
+
+
+class VoiceSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure a voice: one text-to-speech entity each."""
+
+    def __init__(self) -> None:
+        """Initialise the flow."""
+        self._catalog: VoiceCatalog | None = None
+
+    def _client(self) -> FishAudioClient | None:
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return None
+        client: FishAudioClient = entry.runtime_data.client
+        return client
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Filter the voice picker by title and language."""
+        client = self._client()
+        if client is None:
+            return self.async_abort(reason="entry_not_loaded")
+        if user_input is None:
+            return self.async_show_form(step_id="user", data_schema=SEARCH_SCHEMA)
+        self._catalog = VoiceCatalog(client)
+        try:
+            await self._catalog.async_load(
+                search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
+            )
+        except FishAudioError as err:
+            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
+            return self.async_show_form(
+                step_id="user",
+                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                errors={"base": "cannot_connect"},
+            )
+        return await self.async_step_voice()
+
+    async def async_step_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose the voice and its settings."""
+        assert self._catalog is not None  # noqa: S101 - user always runs first
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_validate(user_input, errors)
+            if result is not None:
+                title, data = result
+                return self.async_create_entry(title=title, data=data)
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=self.add_suggested_values_to_schema(
+                _voice_schema(self._catalog.options), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a voice's settings."""
+        client = self._client()
+        if client is None:
+            return self.async_abort(reason="entry_not_loaded")
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if self._catalog is None:
+            self._catalog = VoiceCatalog(client)
+            try:
+                await self._catalog.async_load(current=subentry.data.get(CONF_VOICE_ID, ""))
+            except FishAudioError as err:
+                LOGGER.debug("Cannot list Fish Audio voices: %s", err)
+                return self.async_abort(reason="cannot_connect")
+        if user_input is not None:
+            result = await self._async_validate(user_input, errors)
+            if result is not None:
+                title, data = result
+                return self.async_update_and_abort(
+                    self._get_entry(), subentry, title=title, data=data
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _voice_schema(self._catalog.options), user_input or subentry.data
+            ),
+            errors=errors,
+        )
+
+    async def _async_validate(
+        self, user_input: dict[str, Any], errors: dict[str, str]
+    ) -> tuple[str, dict[str, Any]] | None:
+        assert self._catalog is not None  # noqa: S101 - set by the first step
+        try:
+            return await self._catalog.async_validate(user_input)
+        except FishAudioNotFoundError:
+            errors[CONF_VOICE_ID] = "voice_not_found"
+        except FishAudioError as err:
+            LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
+            errors["base"] = "cannot_connect"
+        return None

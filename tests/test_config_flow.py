@@ -1,0 +1,491 @@
+"""Tests of the config flow: account, reauth, reconfigure, options and voice subentries."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.fish_audio_suite.const import (
+    CONF_BASE_URL,
+    CONF_FORMAT,
+    CONF_LATENCY,
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_SPEED,
+    CONF_STT_LANGUAGE_MODE,
+    CONF_VOICE_ID,
+    DEFAULT_BASE_URL,
+    DOMAIN,
+    STT_LANGUAGE_AUTO,
+    SUBENTRY_VOICE,
+    VOICE_DEFAULTS,
+)
+from emulator import FishAudioEmulator
+
+from .conftest import TEST_API_KEY, TEST_USER_ID
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+OTHER_KEY = "other-account-key"
+NEW_KEY = "rotated-key"
+
+
+def _own_voice(emulator: FishAudioEmulator) -> dict[str, Any]:
+    return next(v for v in emulator.state.voices.values() if v["author"]["_id"] == TEST_USER_ID)
+
+
+def _public_voice(emulator: FishAudioEmulator) -> dict[str, Any]:
+    return next(v for v in emulator.state.voices.values() if v["author"]["_id"] != TEST_USER_ID)
+
+
+async def _start_custom(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["cloud", "custom"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "custom"}
+    )
+
+
+async def _account_validated(hass: HomeAssistant, emulator: FishAudioEmulator) -> dict[str, Any]:
+    result = await _start_custom(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url + "/", CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "voice_menu"
+    return result
+
+
+async def test_custom_endpoint_without_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator
+) -> None:
+    """A custom endpoint creates the account; the trailing slash is dropped."""
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "finish"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Fish Audio (127.0.0.1)"
+    assert result["data"] == {CONF_API_KEY: TEST_API_KEY, CONF_BASE_URL: emulator.base_url}
+    assert result["result"].unique_id == TEST_USER_ID
+    assert result["result"].subentries == {}
+    # Validation went through the credit endpoint with the key as a bearer token.
+    credit_calls = [r for r in emulator.requests if r.path == "/wallet/self/api-credit"]
+    assert credit_calls
+    assert credit_calls[0].headers["Authorization"] == f"Bearer {TEST_API_KEY}"
+
+
+async def test_custom_endpoint_with_first_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator
+) -> None:
+    """The last step adds a first voice, so the account ends with a TTS entity."""
+    voice = _own_voice(emulator)
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voice_search"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "voice_search"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "voice"
+    # The picker lists own voices first, then public ones with their use counts.
+    options = _voice_options(result)
+    own_ids = {
+        v["_id"] for v in emulator.state.voices.values() if v["author"]["_id"] == TEST_USER_ID
+    }
+    assert {o["value"] for o in options[: len(own_ids)]} == own_ids
+    assert all("uses" not in o["label"] for o in options[: len(own_ids)])
+    assert all("uses" in o["label"] for o in options[len(own_ids) :])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**VOICE_DEFAULTS, CONF_VOICE_ID: voice["_id"], CONF_MODEL: "s2-pro"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = result["result"].subentries.values()
+    assert subentry.subentry_type == SUBENTRY_VOICE
+    assert subentry.title == voice["title"]
+    assert subentry.data[CONF_VOICE_ID] == voice["_id"]
+    assert subentry.data[CONF_MODEL] == "s2-pro"
+    assert subentry.data[CONF_NAME] == voice["title"]
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+def _voice_options(result: dict[str, Any]) -> list[dict[str, str]]:
+    schema = result["data_schema"].schema
+    for key, selector in schema.items():
+        if key == CONF_VOICE_ID:
+            return list(selector.config["options"])
+    raise AssertionError("no voice picker")
+
+
+async def test_first_voice_errors_recover(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:
+    """Listing and checking voices can fail; each error is shown and the flow recovers."""
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voice_search"}
+    )
+    emulator.faults.preset("GET /model", "500")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"search": "narrator"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    # Searching by title and language filters the list on the server.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"search": "narrator", "language": "en"}
+    )
+    assert result["step_id"] == "voice"
+    listing = [r for r in emulator.requests if r.path == "/model"][-1]
+    assert listing.query.get("title") == "narrator"
+    assert listing.query.get("language") == "en"
+    # A pasted id that does not exist is refused on the voice field.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "no-such-voice"}
+    )
+    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    # The API failing while checking the id is a connection error.
+    emulator.faults.preset("GET /model/*", "500")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "another-voice"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    # A pasted id of a public voice works; an empty name takes the voice's title.
+    public = _public_voice(emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = result["result"].subentries.values()
+    assert subentry.title == public["title"]
+    assert subentry.data[CONF_VOICE_ID] == public["_id"]
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_cloud_step(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:
+    """The cloud path asks only for the key and stores the official base URL."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "cloud"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "cloud"
+    assert list(result["data_schema"].schema) == [CONF_API_KEY]
+    # The real cloud is out of reach here: point the official URL at the emulator.
+    with patch(
+        "custom_components.fish_audio_suite.config_flow.DEFAULT_BASE_URL", emulator.base_url
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: f"  {TEST_API_KEY}  "}
+        )
+        assert result["step_id"] == "voice_menu"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "finish"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == TEST_API_KEY
+
+
+async def test_cloud_title_is_plain(hass: HomeAssistant) -> None:
+    """An entry on the official endpoint is titled without a host."""
+    from custom_components.fish_audio_suite.config_flow import FishAudioConfigFlow  # noqa: PLC0415
+
+    flow = FishAudioConfigFlow()
+    flow._data = {CONF_BASE_URL: DEFAULT_BASE_URL}
+    assert flow._title == "Fish Audio"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("401-plain", "invalid_auth"),
+        ("401-json", "invalid_auth"),
+        ("403", "invalid_auth"),
+        ("500", "cannot_connect"),
+        ("404", "cannot_connect"),
+    ],
+)
+async def test_account_errors_recover(
+    hass: HomeAssistant, emulator: FishAudioEmulator, fault: str, error: str
+) -> None:
+    """Each validation error is shown in the same form, which then succeeds."""
+    result = await _start_custom(hass)
+    emulator.faults.preset("GET /wallet/self/api-credit", fault)
+    user_input = {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "custom"
+    assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["step_id"] == "voice_menu"
+
+
+async def test_wrong_key_and_unreachable(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:
+    """A key the server does not know, and a server that is not there."""
+    result = await _start_custom(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "http://127.0.0.1:9", CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "ftp://example.invalid", CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "http://[::1", CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["step_id"] == "voice_menu"
+
+
+async def test_unexpected_error(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:
+    """An error outside the client's tree is the last-resort `unknown`."""
+    result = await _start_custom(hass)
+    user_input = {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
+    # Nothing on the wire produces a non-client error: patching is the only way here.
+    with patch(
+        "custom_components.fish_audio_suite.config_flow.FishAudioClient.get_credit",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["step_id"] == "voice_menu"
+
+
+async def test_already_configured(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """The same account cannot be added twice."""
+    config_entry.add_to_hass(hass)
+    result = await _start_custom(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Reauth takes a new key of the same account, after errors, and reloads."""
+    emulator.state.add_api_key(NEW_KEY)
+    emulator.state.add_api_key(OTHER_KEY, user_id="user-2")
+    result = await init_integration.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: NEW_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.data[CONF_API_KEY] == NEW_KEY
+    assert init_integration.state is ConfigEntryState.LOADED
+    # The reloaded entry uses the new key.
+    assert emulator.requests[-1].headers["Authorization"] == f"Bearer {NEW_KEY}"
+
+
+async def test_reauth_other_account(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A key of another account is refused."""
+    emulator.state.add_api_key(OTHER_KEY, user_id="user-2")
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: OTHER_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert init_integration.data[CONF_API_KEY] == TEST_API_KEY
+
+
+async def test_reauth_after_failed_setup(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """When setup failed on a revoked key, reauth reloads the entry itself."""
+    emulator.state.revoke_api_key(TEST_API_KEY)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == "reauth"
+    emulator.state.add_api_key(NEW_KEY)
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_API_KEY: NEW_KEY}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Reconfigure changes key and base URL, refusing bad URLs and other accounts."""
+    emulator.state.add_api_key(NEW_KEY)
+    emulator.state.add_api_key(OTHER_KEY, user_id="user-2")
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "not a url", CONF_API_KEY: NEW_KEY}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: "nope"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: OTHER_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url + "/", CONF_API_KEY: NEW_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert init_integration.data == {CONF_API_KEY: NEW_KEY, CONF_BASE_URL: emulator.base_url}
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Options set the STT language mode and the low-credit threshold."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_STT_LANGUAGE_MODE: STT_LANGUAGE_AUTO, CONF_LOW_CREDIT_THRESHOLD: 5.5},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == {
+        CONF_STT_LANGUAGE_MODE: STT_LANGUAGE_AUTO,
+        CONF_LOW_CREDIT_THRESHOLD: 5.5,
+    }
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_add_voice_subentry(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A voice added to a loaded account becomes a subentry; errors recover."""
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+    )
+    assert result["step_id"] == "user"
+    emulator.faults.preset("GET /model", "503", times=None)
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+    emulator.faults.clear()
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "voice"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "missing"}
+    )
+    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    emulator.faults.preset("GET /model/*", "500")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "missing"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    # No voice id: Fish Audio's default voice, named by the user.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {**{k: v for k, v in VOICE_DEFAULTS.items() if k != CONF_VOICE_ID}, CONF_NAME: "House"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    titles = {s.title: s for s in init_integration.subentries.values()}
+    assert titles["House"].data[CONF_VOICE_ID] == ""
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_voice_subentry(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Reconfiguring a voice keeps its current id selectable and saves new settings."""
+    (subentry,) = init_integration.subentries.values()
+    emulator.state.voices.pop(subentry.data[CONF_VOICE_ID])  # no longer listed
+    result = await init_integration.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    assert result["step_id"] == "reconfigure"
+    assert _voice_options(result)[0]["value"] == subentry.data[CONF_VOICE_ID]
+    public = _public_voice(emulator)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "gone"}
+    )
+    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            **VOICE_DEFAULTS,
+            CONF_VOICE_ID: public["_id"],
+            CONF_NAME: "Deep",
+            CONF_SPEED: 1.25,
+            CONF_LATENCY: "low",
+            CONF_FORMAT: "wav",
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    updated = init_integration.subentries[subentry.subentry_id]
+    assert updated.title == "Deep"
+    assert updated.data[CONF_SPEED] == 1.25
+    assert updated.data[CONF_FORMAT] == "wav"
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_voice_cannot_list(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Reconfigure aborts when the voices cannot be listed."""
+    (subentry,) = init_integration.subentries.values()
+    emulator.faults.preset("GET /model", "500")
+    result = await init_integration.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_voice_subentry_needs_loaded_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Voices need a working account: adding or changing one aborts otherwise."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (config_entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+    (subentry,) = config_entry.subentries.values()
+    result = await config_entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"

@@ -1,0 +1,188 @@
+"""Tests of the entry lifecycle, the coordinator and the credit repair issue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.fish_audio_suite.const import CONF_LOW_CREDIT_THRESHOLD, DOMAIN
+from emulator import FishAudioEmulator
+
+from .conftest import TEST_API_KEY
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+async def test_setup_and_unload_repeatedly(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """The entry loads, unloads and reloads cleanly, several times."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    runtime = init_integration.runtime_data
+    assert runtime.coordinator.data.credit.credit == emulator.state.credit
+    assert runtime.voices  # the account's own voices, for Assist's voice picker
+    for _ in range(3):
+        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        await hass.async_block_till_done()
+        assert init_integration.state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    # The key went only in the Authorization header.
+    assert all(
+        TEST_API_KEY not in r.path and TEST_API_KEY not in str(r.query) for r in emulator.requests
+    )
+
+
+async def test_devices(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The account and each voice have a device of their own."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id)
+    by_subentry = {d.config_entries_subentries[init_integration.entry_id].pop(): d for d in devices}
+    (subentry,) = init_integration.subentries.values()
+    assert by_subentry[None].name == "Fish Audio"
+    assert by_subentry[None].entry_type is dr.DeviceEntryType.SERVICE
+    assert by_subentry[subentry.subentry_id].name == subentry.title
+
+
+@pytest.mark.parametrize("fault", ["500", "503"])
+async def test_setup_retry_when_unreachable(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry, fault: str
+) -> None:
+    """A server error at start makes Home Assistant retry later."""
+    emulator.faults.preset("GET /wallet/self/api-credit", fault, times=None)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_retry_when_voices_fail(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """The voice list is needed for Assist; a failure there retries setup too."""
+    emulator.faults.preset("GET /model", "500", times=None)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_setup_auth_failed_on_voices(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """A 401 while listing voices starts reauth too."""
+    emulator.faults.preset("GET /model", "401-json")
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_setup_auth_failed(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """A revoked key at start asks the user to re-authenticate."""
+    emulator.state.revoke_api_key(TEST_API_KEY)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_lost_and_back_logged_once(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A lost connection is logged once, however long it lasts, and once when back."""
+    coordinator = init_integration.runtime_data.coordinator
+    emulator.faults.preset("GET /wallet/self/api-credit", "500", times=None)
+    for _ in range(3):
+        await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert not coordinator.last_update_success
+    state = hass.states.get("sensor.fish_audio_api_credit")
+    assert state is not None
+    assert state.state == "unavailable"
+    assert caplog.text.count("Error fetching fish_audio_suite data") == 1
+    emulator.faults.clear()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert caplog.text.count("Fetching fish_audio_suite data recovered") == 1
+    assert TEST_API_KEY not in caplog.text
+
+
+async def test_auth_lost_while_running(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A key revoked while running starts reauth at the next poll."""
+    emulator.state.revoke_api_key(TEST_API_KEY)
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+async def test_low_credit_issue(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Credit under the threshold raises a repair issue; a top-up clears it."""
+    issues = ir.async_get(hass)
+    issue_id = f"insufficient_credit_{init_integration.entry_id}"
+    coordinator = init_integration.runtime_data.coordinator
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    emulator.state.credit = Decimal("0.40")
+    await coordinator.async_refresh()
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "insufficient_credit"
+    assert issue.learn_more_url
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["credit"] == "0.40"
+    assert issue.translation_placeholders["threshold"] == "1.00"
+    emulator.state.credit = Decimal("25")
+    await coordinator.async_refresh()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_threshold_option(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """The threshold comes from the options."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={CONF_LOW_CREDIT_THRESHOLD: 50.0})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"insufficient_credit_{config_entry.entry_id}"
+    )
+    assert issue is not None  # 10.00 USD is under 50
+    await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_payment_required_issue_until_credit_rises(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A 402 raises the issue even above the threshold; it stays until credit rises."""
+    coordinator = init_integration.runtime_data.coordinator
+    issues = ir.async_get(hass)
+    issue_id = f"insufficient_credit_{init_integration.entry_id}"
+    coordinator.async_payment_required()
+    await hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    await coordinator.async_refresh()
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None  # credit unchanged
+    emulator.state.credit += Decimal(5)
+    await coordinator.async_refresh()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
