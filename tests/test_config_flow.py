@@ -161,8 +161,9 @@ async def test_first_voice_errors_recover(hass: HomeAssistant, emulator: FishAud
         result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "another-voice"}
     )
     assert result["errors"] == {"base": "cannot_connect"}
-    # A pasted id of a public voice works; an empty name takes the voice's title.
-    public = _public_voice(emulator)
+    # A pasted id of a public voice the search did not list works (looked up by id); an
+    # empty name takes the voice's title.
+    public = next(v for v in emulator.state.voices.values() if v["languages"] == ["zh"])
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""}
     )
