@@ -155,6 +155,10 @@ async def test_first_voice_errors_recover(hass: HomeAssistant, emulator: FishAud
         result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "no-such-voice"}
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "../wallet/self"}
+    )
+    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     # The API failing while checking the id is a connection error.
     emulator.faults.preset("GET /model/*", "500")
     result = await hass.config_entries.flow.async_configure(
@@ -411,6 +415,11 @@ async def test_add_voice_subentry(
     assert result["step_id"] == "voice"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "missing"}
+    )
+    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    # A pasted page URL is not a voice id: refused before any request.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "https://fish.audio/m/abc/"}
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     emulator.faults.preset("GET /model/*", "500")

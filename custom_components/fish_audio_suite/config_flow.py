@@ -192,7 +192,7 @@ class VoiceCatalog:
     async def async_validate(self, user_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Check a pasted voice id; return the subentry title and data.
 
-        Raises FishAudioNotFoundError for an unknown id.
+        Raises FishAudioNotFoundError for an unknown id, ValueError for a malformed one.
         """
         voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
         if voice_id and voice_id not in self.titles:
@@ -343,7 +343,8 @@ class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             try:
                 title, data = await self._catalog.async_validate(user_input)
-            except FishAudioNotFoundError:
+            except (FishAudioNotFoundError, ValueError):
+                # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
                 errors[CONF_VOICE_ID] = "voice_not_found"
             except FishAudioError as err:
                 LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
@@ -559,7 +560,8 @@ class VoiceSubentryFlow(ConfigSubentryFlow):
         assert self._catalog is not None  # noqa: S101 - set by the first step
         try:
             return await self._catalog.async_validate(user_input)
-        except FishAudioNotFoundError:
+        except (FishAudioNotFoundError, ValueError):
+            # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
             errors[CONF_VOICE_ID] = "voice_not_found"
         except FishAudioError as err:
             LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
