@@ -337,8 +337,11 @@ async def test_live_text_iterator_error_propagates(
 
 
 async def test_live_text_type_error(client: FishAudioClient) -> None:
-    with pytest.raises(TypeError):
-        await speak(client, [b"bytes"])  # type: ignore[list-item]
+    async def text() -> AsyncIterator[str]:
+        yield b"bytes"  # type: ignore[misc]
+
+    with pytest.raises(TypeError, match="text chunks must be str"):
+        await drain(client.tts_live(text(), TTSOptions()), [])
 
 
 async def test_live_consumer_aclose_closes_at_once(
@@ -348,6 +351,8 @@ async def test_live_consumer_aclose_closes_at_once(
 
     async def text() -> AsyncIterator[str]:
         yield "Hello there, this is the first sentence. "
+        # Ends a sentence: the sender now waits for more text with a pause timer running.
+        yield "And a second one."
         await forever.wait()  # an LLM that never finishes
         yield "never"  # pragma: no cover
 

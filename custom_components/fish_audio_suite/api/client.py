@@ -245,11 +245,20 @@ class FishAudioClient:
             f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}"
         )
 
-    def _status_error(self, status: int, headers: Mapping[str, str] | None) -> Exception:
-        """Error for an aiohttp status exception, built from its status only.
+    @staticmethod
+    def _protocol_error(what: str) -> FishAudioConnectionError:
+        """Error for an answer that is not valid HTTP.
 
-        aiohttp's ClientResponseError and WSServerHandshakeError print the request headers,
-        Authorization included, so nothing else of them is kept (never chained).
+        aiohttp reports it as a ClientResponseError, whose repr prints the request headers,
+        Authorization included: only this fixed text is kept, and it is never chained.
+        """
+        return FishAudioConnectionError(f"Invalid HTTP answer while {what}")
+
+    def _status_error(self, status: int, headers: Mapping[str, str] | None) -> Exception:
+        """Error for a refused WebSocket handshake, built from its status only.
+
+        aiohttp's WSServerHandshakeError prints the request headers, Authorization
+        included, so nothing else of it is kept (never chained). Its body is not available.
         """
         if status == 101:
             return FishAudioWebSocketError("Invalid WebSocket handshake answer")
@@ -351,13 +360,16 @@ class FishAudioClient:
                     data=data,
                     headers=headers,
                     raise_for_status=False,
+                    # The API never redirects; not following keeps the key on its origin.
+                    allow_redirects=False,
                 ) as response,
             ):
                 raw = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
-        except aiohttp.ClientResponseError as err:
-            status_error = self._status_error(err.status, err.headers)
+        except aiohttp.ClientResponseError:
+            # With raise_for_status off this means an answer that is not valid HTTP.
+            status_error = self._protocol_error(f"calling {method} {path}")
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._connection_error(err, f"calling {method} {path}") from None
         if status_error is not None:
@@ -687,7 +699,11 @@ class FishAudioClient:
         try:
             async with asyncio.timeout(self._request_timeout):
                 response = await session.post(
-                    self._url(PATH_TTS), data=payload, headers=headers, raise_for_status=False
+                    self._url(PATH_TTS),
+                    data=payload,
+                    headers=headers,
+                    raise_for_status=False,
+                    allow_redirects=False,
                 )
                 if not 200 <= response.status < 300:
                     raw = await response.read()
@@ -697,8 +713,8 @@ class FishAudioClient:
                         retry_after=response.headers.get("Retry-After"),
                         secret=self._api_key,
                     )
-        except aiohttp.ClientResponseError as err:
-            status_error = self._status_error(err.status, err.headers)
+        except aiohttp.ClientResponseError:
+            status_error = self._protocol_error("requesting TTS")
         except (TimeoutError, aiohttp.ClientError) as err:
             if response is not None:
                 response.close()
@@ -786,9 +802,11 @@ class FishAudioClient:
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=LIVE_CLOSE_TIMEOUT),
                     autoping=True,
                 )
-        except aiohttp.ClientResponseError as err:
-            # WSServerHandshakeError included: a refused handshake maps like HTTP.
+        except aiohttp.WSServerHandshakeError as err:
+            # A refused handshake maps like the same HTTP status.
             status_error = self._status_error(err.status, err.headers)
+        except aiohttp.ClientResponseError:
+            status_error = self._protocol_error("opening the live TTS stream")
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._connection_error(err, "opening the live TTS stream") from None
         # Raised outside the except block so the aiohttp error is not even __context__.
