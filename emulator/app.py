@@ -280,7 +280,8 @@ class FishAudioEmulator:
         try:
             response = await self._dispatch(request, handler, record)
         except web.HTTPException as exc:  # the router's 404 and 405
-            response = api_error(exc.status, exc.reason, dict(exc.headers))
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            response = api_error(exc.status, exc.reason, allow)
         except EmulatorStoppingError:
             response = api_error(503, "Service is shutting down")
         if record.status is None:
@@ -317,26 +318,19 @@ class FishAudioEmulator:
         method, path = request.method, request.path
         latency = self.faults.take_latency(method, path)
         request[CHUNK_DELAY_KEY] = self.chunk_delay if latency is None else latency.per_chunk
-        await self.pause(self.latency + (0.0 if latency is None else latency.first_byte))
+        first_byte = self.latency + (0.0 if latency is None else latency.first_byte)
 
-        if (fault := self.faults.take_http(method, path)) is not None:
-            headers = {"Content-Type": fault.content_type, **fault.headers}
-            return web.Response(status=fault.status, body=fault.body, headers=headers)
-
-        match = _BEARER.match(request.headers.get("Authorization", ""))
-        key = match.group(1) if match else None
-        user_id = self.state.api_keys.get(key) if key else None
-        if key is None or user_id is None:
-            if self.state.auth_error_style == "json":
-                return api_error(401, "Invalid Token")
-            return web.Response(status=401, text=NO_PERMISSION_TEXT)
-        record.api_key, record.user_id = key, user_id
-        request[_ACCOUNT] = self.state.account(user_id)
-
+        early = self._refusal(request, record)
+        if early is not None:
+            await self.pause(first_byte)
+            return early
+        key = cast("str", record.api_key)
         if self.max_concurrency is not None and self._inflight[key] >= self.max_concurrency:
             return api_error(429, CONCURRENCY_MESSAGE, {"Retry-After": "1"})
+        # The request holds its slot while it waits: the latency is server processing time.
         self._inflight[key] += 1
         try:
+            await self.pause(first_byte)
             response = await handler(request)
         finally:
             self._inflight[key] -= 1
@@ -350,6 +344,22 @@ class FishAudioEmulator:
         ):
             return await self._send_truncated(request, response, truncate.after_bytes)
         return response
+
+    def _refusal(self, request: web.Request, record: RecordedRequest) -> web.Response | None:
+        """Return an injected fault or a 401; otherwise note the caller's key and account."""
+        if (fault := self.faults.take_http(request.method, request.path)) is not None:
+            headers = {"Content-Type": fault.content_type, **fault.headers}
+            return web.Response(status=fault.status, body=fault.body, headers=headers)
+        match = _BEARER.match(request.headers.get("Authorization", ""))
+        key = match.group(1) if match else None
+        user_id = self.state.api_keys.get(key) if key else None
+        if key is None or user_id is None:
+            if self.state.auth_error_style == "json":
+                return api_error(401, "Invalid Token")
+            return web.Response(status=401, text=NO_PERMISSION_TEXT)
+        record.api_key, record.user_id = key, user_id
+        request[_ACCOUNT] = self.state.account(user_id)
+        return None
 
     @staticmethod
     async def _send_truncated(
