@@ -1,0 +1,372 @@
+"""Text-to-speech of Fish Audio Suite: one streaming TTS entity per voice subentry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from homeassistant.components.tts import (
+    ATTR_PREFERRED_FORMAT,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_VOICE,
+    TextToSpeechEntity,
+    TTSAudioResponse,
+    TtsAudioType,
+    Voice,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util.async_ import create_eager_task
+import voluptuous as vol
+
+from .api import SAMPLE_RATES, FlushPolicy, TTSOptions
+from .const import (
+    CONF_FORMAT,
+    CONF_LATENCY,
+    CONF_MODEL,
+    CONF_NORMALIZE,
+    CONF_SPEED,
+    CONF_TEMPERATURE,
+    CONF_TOP_P,
+    CONF_VOICE_ID,
+    CONF_VOLUME,
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    FORMATS,
+    LATENCIES,
+    MODELS,
+    SPEED_RANGE,
+    SUBENTRY_VOICE,
+    SUPPORTED_LANGUAGES,
+    VOICE_DEFAULTS,
+    VOLUME_RANGE,
+)
+from .entity import FishAudioVoiceEntity
+from .helpers import api_errors, tts_options
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+
+    from homeassistant.components.tts.entity import TTSAudioRequest
+    from homeassistant.config_entries import ConfigSubentry
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import FishAudioConfigEntry
+
+# No limit here: the client already queues requests behind a semaphore sized to the
+# account's concurrency limit, and a limit on the entity would only serialise `tts.speak`
+# calls, each of which waits for a media player rather than for Fish Audio.
+PARALLEL_UPDATES = 0
+
+# The formats Fish Audio produces, as Home Assistant names them (the file extension).
+_EXTENSIONS: Final = {"mp3": "mp3", "wav": "wav", "opus": "opus", "pcm": "pcm"}
+_PREFERRED_SAMPLE_OPTIONS: Final = (
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """How one per-call option is validated, and the error that explains a bad value."""
+
+    validator: Callable[[Any], Any]
+    translation_key: str
+    placeholders: Mapping[str, str]
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    """Return a validator for a number in [low, high] (YAML may hand over a string)."""
+
+    def validate(value: Any) -> float:
+        if isinstance(value, bool):  # float(True) is 1.0: not what the user meant
+            raise vol.Invalid("not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as err:
+            raise vol.Invalid("not a number") from err
+        if not low <= number <= high:  # also rejects NaN
+            raise vol.Invalid("out of range")
+        return number
+
+    return validate
+
+
+def _range(low: float, high: float) -> _Check:
+    return _Check(
+        _number(low, high), "invalid_option_range", {"min": f"{low:g}", "max": f"{high:g}"}
+    )
+
+
+def _choice(choices: list[str]) -> _Check:
+    return _Check(vol.In(choices), "invalid_option_choice", {"choices": ", ".join(choices)})
+
+
+# Every per-call option the API takes (DESIGN §5) and its check; the subentry's settings are
+# their defaults. `voice` maps to the API's reference_id; "" is Fish Audio's default voice.
+_CHECKS: Final[dict[str, _Check]] = {
+    ATTR_VOICE: _Check(cv.string, "invalid_option_text", {}),
+    CONF_MODEL: _choice(MODELS),
+    CONF_LATENCY: _choice(LATENCIES),
+    CONF_SPEED: _range(*SPEED_RANGE),
+    CONF_VOLUME: _range(*VOLUME_RANGE),
+    CONF_TEMPERATURE: _range(0.0, 1.0),
+    CONF_TOP_P: _range(0.0, 1.0),
+    CONF_NORMALIZE: _Check(cv.boolean, "invalid_option_boolean", {}),
+    CONF_FORMAT: _choice(FORMATS),
+}
+# The `preferred_*` options are Home Assistant's hints (an Assist satellite asks for 16 kHz
+# mono 16-bit WAV): the API makes every format it knows at several rates, always mono 16-bit.
+SUPPORTED_OPTIONS: Final = [*_CHECKS, ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FishAudioConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up one text-to-speech entity per voice subentry."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_VOICE:
+            async_add_entities(
+                [FishAudioTTSEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Synthesis:
+    """The request settings of one call and the audio format it produces."""
+
+    options: TTSOptions
+    extension: str
+
+
+async def _next_chunk(chunks: AsyncIterator[str]) -> str | None:
+    """Return the next text chunk, or None at the end of the message."""
+    try:
+        return await anext(chunks)
+    except StopAsyncIteration:
+        return None
+
+
+class _IncomingMessage:
+    """The text Home Assistant hands to the engine: a complete message or one being written.
+
+    Which path a message takes is decided from the message generator itself, without waiting
+    for an LLM. Home Assistant hands a complete message (`tts.speak`, a short Assist reply, a
+    cached pipeline answer) as a generator that yields everything at once and then ends
+    without suspending. An Assist pipeline that streams an LLM reply hands a generator over a
+    queue: its first chunk (the 60-odd characters the pipeline gathered before it started
+    streaming) is there at once, and the next ones only as the LLM writes them. So the first
+    chunk is awaited, then every further chunk is read only while it is *already* available:
+    each read runs as an eager task, which finishes synchronously when the generator has the
+    chunk or has ended. If the generator ends that way, the message is complete and goes over
+    HTTP; the first read that would have to wait means the text is still being written, and
+    the message goes over the live WebSocket with the pending read handed on, never cancelled
+    (cancelling it would kill the pipeline's generator).
+    """
+
+    def __init__(self, chunks: AsyncIterator[str]) -> None:
+        """Initialise the reader."""
+        self._chunks = chunks
+        self._pending: asyncio.Task[str | None] | None = None
+
+    async def read_available(self) -> tuple[str, asyncio.Task[str | None] | None]:
+        """Read the text available now.
+
+        Returns:
+            The text read so far, and the read still waiting for more text; None when the
+            text read is the complete message.
+        """
+        parts: list[str] = []
+        chunk = await _next_chunk(self._chunks)
+        while chunk is not None:
+            parts.append(chunk)
+            task = create_eager_task(_next_chunk(self._chunks), name=f"{DOMAIN} tts text")
+            if not task.done():
+                self._pending = task
+                return "".join(parts), task
+            chunk = task.result()
+        return "".join(parts), None
+
+    async def text(self, head: str, pending: asyncio.Task[str | None]) -> AsyncGenerator[str]:
+        """Yield `head`, then the rest of the message as it is written."""
+        yield head
+        chunk = await pending
+        while chunk is not None:
+            if chunk:
+                yield chunk
+            chunk = await _next_chunk(self._chunks)
+
+    async def aclose(self) -> None:
+        """Stop a read still pending (the consumer stopped listening)."""
+        if (task := self._pending) is None:
+            return
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        elif not task.cancelled():
+            task.exception()  # retrieved: a failure nobody awaited is not logged as lost
+
+
+class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
+    """Speaks with one voice: its settings are the default options."""
+
+    _attr_translation_key = "text_to_speech"
+    _attr_supported_languages = SUPPORTED_LANGUAGES
+    _attr_default_language = DEFAULT_LANGUAGE
+    _attr_supported_options = SUPPORTED_OPTIONS
+
+    def __init__(self, entry: FishAudioConfigEntry, subentry: ConfigSubentry) -> None:
+        """Initialise the entity from the voice's settings."""
+        super().__init__(entry, subentry)
+        settings = {**VOICE_DEFAULTS, **subentry.data}
+        self._format = str(settings[CONF_FORMAT])
+        # Every setting is a default option, so it is part of Home Assistant's cache key:
+        # reconfiguring the voice can never replay audio made with the old settings. The
+        # preferred format defaults to the voice's format: without it Home Assistant would
+        # transcode every clip to MP3.
+        self._attr_default_options = {
+            ATTR_VOICE: settings[CONF_VOICE_ID],
+            **{key: settings[key] for key in _CHECKS if key != ATTR_VOICE},
+            ATTR_PREFERRED_FORMAT: self._format,
+        }
+
+    @callback
+    def async_get_supported_voices(self, language: str) -> list[Voice]:
+        """Return the account's voices for Assist's voice picker.
+
+        Every language is offered every voice: the S2 models speak any voice in any
+        supported language.
+        """
+        voices = [Voice(voice.id, voice.title) for voice in self.entry.runtime_data.voices]
+        configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
+        if configured and all(voice.voice_id != configured for voice in voices):
+            # A public voice picked for this entity is not among the account's own.
+            voices.insert(0, Voice(configured, self.subentry.title))
+        return voices
+
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
+        """Stream speech for a message, complete or still being written.
+
+        The language is not sent: Fish Audio reads it from the text.
+        """
+        synthesis = self._synthesis(request.options)
+        return TTSAudioResponse(synthesis.extension, self._audio(request.message_gen, synthesis))
+
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
+        """Return speech for a complete message in one piece (over HTTP)."""
+        synthesis = self._synthesis(options)
+        data = b"".join([chunk async for chunk in self._audio(message, synthesis)])
+        return synthesis.extension, data
+
+    def _synthesis(self, options: Mapping[str, Any]) -> _Synthesis:
+        """Validate the options of a call and build its request settings.
+
+        Raises:
+            ServiceValidationError: An option has a value the API would refuse.
+        """
+        merged = {**(self.default_options or {}), **options}
+        values: dict[str, Any] = {}
+        for key, check in _CHECKS.items():
+            try:
+                values[key] = check.validator(merged[key])
+            except vol.Invalid as err:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key=check.translation_key,
+                    translation_placeholders={
+                        "option": key,
+                        "value": str(merged[key]),
+                        **check.placeholders,
+                    },
+                ) from err
+        audio_format, extension = self._format_for(values[CONF_FORMAT], merged)
+        settings = {**values, CONF_VOICE_ID: values[ATTR_VOICE], CONF_FORMAT: audio_format}
+        request = tts_options(settings)  # valid by construction: every value was checked
+        rate = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_RATE))
+        if rate in SAMPLE_RATES[audio_format]:
+            # Made at the requested rate, Home Assistant's conversion (it runs whenever a
+            # rate is asked for) only has to copy the samples.
+            request = replace(request, sample_rate=rate)
+        return _Synthesis(request, extension)
+
+    def _format_for(self, requested: str, merged: Mapping[str, Any]) -> tuple[str, str]:
+        """Pick the format Fish Audio makes, and its extension.
+
+        Home Assistant delivers `preferred_format` (the voice's format unless the caller
+        asked for another) and converts with ffmpeg when the engine's audio differs. A caller
+        that asks for a container Fish Audio makes itself gets it directly, so there is
+        nothing to convert; otherwise `format` is what Fish Audio sends.
+        """
+        preferred = merged.get(ATTR_PREFERRED_FORMAT)
+        audio_format = requested
+        if isinstance(preferred, str) and preferred != self._format and preferred in _EXTENSIONS:
+            audio_format = str(preferred)
+        converts = _EXTENSIONS[audio_format] != preferred or any(
+            merged.get(key) is not None for key in _PREFERRED_SAMPLE_OPTIONS
+        )
+        if audio_format == "pcm" and converts:
+            # Headerless samples cannot be identified by ffmpeg: WAV carries the same
+            # samples with the header that describes them.
+            audio_format = "wav"
+        return audio_format, _EXTENSIONS[audio_format]
+
+    async def _audio(
+        self, message: str | AsyncIterator[str], synthesis: _Synthesis
+    ) -> AsyncGenerator[bytes]:
+        """Yield the audio of a message as Fish Audio sends it.
+
+        Raises:
+            HomeAssistantError: Translated; the client's errors are mapped (and reauth or
+                the credit repair issue started) by `api_errors`.
+        """
+        runtime = self.entry.runtime_data
+        incoming: _IncomingMessage | None = None
+        try:
+            pending: asyncio.Task[str | None] | None = None
+            if isinstance(message, str):
+                text = message
+            else:
+                incoming = _IncomingMessage(message)
+                text, pending = await incoming.read_available()
+            source: AsyncIterator[bytes]
+            if incoming is not None and pending is not None:
+                source = runtime.client.tts_live(
+                    incoming.text(text, pending), synthesis.options, flush=FlushPolicy()
+                )
+            elif text.strip():
+                source = runtime.client.tts(text, synthesis.options)
+            else:
+                raise HomeAssistantError(translation_domain=DOMAIN, translation_key="empty_message")
+            try:
+                with api_errors(self.entry, voice_id=synthesis.options.reference_id):
+                    # aclosing: a consumer that stops listening releases the HTTP response
+                    # or closes the WebSocket at once instead of at garbage collection.
+                    # (The client's generators are typed as iterators; they are generators.)
+                    async with contextlib.aclosing(cast("AsyncGenerator[bytes]", source)) as audio:
+                        async for chunk in audio:
+                            yield chunk
+            finally:
+                # Fish Audio bills the call: refresh the credit sensors soon (debounced).
+                runtime.coordinator.async_note_usage()
+        finally:
+            if incoming is not None:
+                await incoming.aclose()
+
+
+def _as_int(value: Any) -> int | None:
+    """Return `value` as an int, or None (Home Assistant rejects a bad rate itself)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
