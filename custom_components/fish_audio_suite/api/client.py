@@ -216,7 +216,8 @@ class FishAudioClient:
         return self._session
 
     def _url(self, path: str) -> URL:
-        return self._base_url.with_path(path)
+        # A proxy or regional endpoint may serve the API under a path prefix: keep it.
+        return self._base_url.with_path(self._base_url.path.rstrip("/") + path)
 
     def _retry_delay(self, err: FishAudioError, attempt: int) -> float | None:
         """Seconds to wait before retrying after `err`, or None when it must not be retried.
