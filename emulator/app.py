@@ -36,6 +36,7 @@ from .const import (
     SORT_KEYS,
     TTS_PRICE_PER_BYTE,
     VISIBILITIES,
+    WS_MAX_MSG_SIZE,
 )
 from .faults import (
     CONCURRENCY_MESSAGE,
@@ -468,6 +469,9 @@ class FishAudioEmulator:
 
     async def _tts_live(self, request: web.Request) -> web.StreamResponse:
         account = _account_of(request)
+        ws = web.WebSocketResponse(max_msg_size=WS_MAX_MSG_SIZE, timeout=2.0)
+        if not ws.can_prepare(request).ok:
+            return api_error(400, "Expected a WebSocket upgrade")
         fault = self.faults.take_ws()
         if fault is not None and fault.mode in ("reject-401", "reject-402"):
             status, body, _, _ = PRESETS["401-json" if fault.mode == "reject-401" else "402"]
@@ -475,9 +479,6 @@ class FishAudioEmulator:
         model = resolve_model(request.headers.get("model"))
         if (refused := self.check_credit(account, model)) is not None:
             return refused
-        ws = web.WebSocketResponse(max_msg_size=64 * 1024 * 1024, timeout=2.0)
-        if not ws.can_prepare(request).ok:
-            return api_error(400, "Expected a WebSocket upgrade")
         await ws.prepare(request)
         _record_of(request).status = 101
         recorded = RecordedWebSocket(

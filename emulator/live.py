@@ -88,7 +88,6 @@ class LiveSession:
         self._queue: asyncio.Queue[_Segment | None] = asyncio.Queue()
         self._audio_sent = 0
         self._header_sent = False
-        self._finished = False
 
     async def run(self) -> None:
         """Receive, synthesise and close; never leaves a task behind."""
@@ -96,12 +95,10 @@ class LiveSession:
             self._synthesise(), f"fish-audio-emulator live synthesis {id(self)}"
         )
         try:
-            outcome = await self._receive()
-            if outcome is _Outcome.STOPPED:
-                await asyncio.wait([synthesiser])
-                if not self._finished and not self._ws.closed:
-                    # never-finish: hold the socket open until the client gives up.
-                    await self._drain()
+            if await self._receive() is _Outcome.STOPPED:
+                # Keep reading while the synthesiser works, so that a client that gives up is
+                # noticed at once; the synthesiser closes the socket after its finish event.
+                await self._drain()
         except ConnectionError:
             _LOGGER.debug("Live TTS client went away")
         finally:
@@ -216,7 +213,6 @@ class LiveSession:
     async def _protocol_error(self, message: str) -> None:
         """End the session the way the server reports a bad request: finish/error."""
         await self._send({"event": "finish", "reason": "error", "message": message})
-        self._finished = True
 
     # --- synthesising -------------------------------------------------------------------------
 
@@ -227,7 +223,8 @@ class LiveSession:
             # A stream that produced audio is closed properly (Ogg needs its end-of-stream page).
             if self._stream is not None and (trailer := self._stream.trailer()):
                 await self._send_audio(self._stream, trailer)
-            await self._finish()
+            if await self._finish():
+                await self._ws.close()
         except _SessionEndedError:
             await self._ws.close()
         except ConnectionError:
@@ -252,11 +249,12 @@ class LiveSession:
         await self._send({"event": "audio", "audio": audio}, size=len(audio))
         self._audio_sent += 1
 
-    async def _finish(self) -> None:
+    async def _finish(self) -> bool:
+        """Send the finish event; return False when a fault withholds it (never-finish)."""
         if await self._strike(at_finish=True):
-            return
+            return False
         await self._send({"event": "finish", "reason": "stop"})
-        self._finished = True
+        return True
 
     async def _strike(self, *, at_finish: bool = False) -> bool:
         """Apply the session's fault if it is due; return True when the audio/finish is replaced.
@@ -286,7 +284,6 @@ class LiveSession:
             if fault.message is not None:
                 event["message"] = fault.message
             await self._send(event)
-            self._finished = True
             raise _SessionEndedError
         if mode == "error-event":
             await self._send(
