@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from custom_components.fish_audio_suite.api import ASR_MAX_BYTES, ASR_MAX_SECOND
 from custom_components.fish_audio_suite.audio import (
     WAV_HEADER_SIZE,
     AudioLimitError,
+    AudioStalledError,
     AudioTooLargeError,
     AudioTooLongError,
     AudioTooShortError,
@@ -112,6 +114,19 @@ async def test_read_capped_stops_reading_past_the_cap() -> None:
     assert len(consumed) == 3
     assert exc.value.value == 300
     assert exc.value.limit == 250
+
+
+async def test_read_capped_gives_up_on_a_stalled_stream() -> None:
+    """A source that stops sending without ending the stream cannot hold the reader."""
+    never = asyncio.Event()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b"abcd"
+        await never.wait()
+        yield b"never"  # pragma: no cover
+
+    with pytest.raises(AudioStalledError, match="4 bytes before"):
+        await read_capped(stalled(), max_bytes=100, idle_timeout=0.01)
 
 
 def test_wav_duration_walks_chunks() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Generator
 from datetime import timedelta
 from decimal import Decimal
@@ -39,7 +40,11 @@ from custom_components.fish_audio_suite.const import (
     SUPPORTED_LANGUAGES,
     USAGE_REFRESH_DELAY,
 )
-from custom_components.fish_audio_suite.stt import SUPPORTED_SAMPLE_RATES, api_language
+from custom_components.fish_audio_suite.stt import (
+    STREAM_IDLE_TIMEOUT,
+    SUPPORTED_SAMPLE_RATES,
+    api_language,
+)
 from emulator import FishAudioEmulator
 from emulator.audio import OggOpusStream, ogg_page, pcm_samples, render_file
 
@@ -578,6 +583,32 @@ async def test_too_long(
     result = await _transcribe(hass, init_integration, data, OGG_OPUS)
 
     _assert_failed(result, caplog, "longer than the 3600 s")
+    assert not _asr_requests(emulator)
+
+
+async def test_stalled_stream(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: FishAudioEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A source that stops sending without closing gets an error result, not a hang."""
+    never = asyncio.Event()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield _pcm(1.0)
+        await never.wait()
+        yield b""  # pragma: no cover
+
+    task = hass.async_create_task(
+        _entity(hass, init_integration).async_process_audio_stream(PCM_16K_MONO, stalled())
+    )
+    await asyncio.sleep(0)
+    assert not task.done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=STREAM_IDLE_TIMEOUT + 1))
+    result = await task
+
+    _assert_failed(result, caplog, "no audio arrived for 30 s")
     assert not _asr_requests(emulator)
 
 

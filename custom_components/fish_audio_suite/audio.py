@@ -14,11 +14,13 @@ the size of the audio, and nothing copies the audio more than once after it is c
 - :func:`check_asr_limits` compares size and duration with the API's limits and raises an
   :class:`AudioLimitError` subclass that says which limit and by how much.
 
-:class:`AudioFormatError` is for callers that find audio not matching its announced format.
+:class:`AudioFormatError` is for callers that find audio not matching its announced format;
+:class:`AudioStalledError` is what :func:`read_capped` raises when a stream goes quiet.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 import struct
 from typing import TYPE_CHECKING
@@ -72,6 +74,10 @@ class AudioFormatError(ValueError):
     """Audio that is not in the format it was announced in."""
 
 
+class AudioStalledError(TimeoutError):
+    """An audio stream sent nothing for longer than its idle timeout."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PCMFormat:
     """The layout of headerless little-endian PCM audio.
@@ -106,12 +112,17 @@ class PCMFormat:
         return size / self.byte_rate
 
 
-async def read_capped(stream: AsyncIterable[bytes], *, max_bytes: int) -> bytearray:
+async def read_capped(
+    stream: AsyncIterable[bytes], *, max_bytes: int, idle_timeout: float | None = None
+) -> bytearray:
     """Collect an audio stream into one buffer, in time and memory linear in its size.
 
     Args:
         stream: The chunks, in order.
         max_bytes: The most bytes accepted.
+        idle_timeout: Seconds a chunk may take to arrive, or None to wait as long as the
+            stream does. A bound on each wait, not on the whole stream: a long recording
+            that keeps flowing is never cut.
 
     Returns:
         All chunks joined.
@@ -119,6 +130,7 @@ async def read_capped(stream: AsyncIterable[bytes], *, max_bytes: int) -> bytear
     Raises:
         AudioTooLargeError: as soon as the stream passes ``max_bytes``; the rest of the
             stream is not read.
+        AudioStalledError: no chunk (nor the end) arrived within ``idle_timeout``.
     """
     if isinstance(stream, StreamReader):
         # An HTTP request body (Home Assistant's STT view passes `request.content`): plain
@@ -126,13 +138,22 @@ async def read_capped(stream: AsyncIterable[bytes], *, max_bytes: int) -> bytear
         # a second of digital silence is; read whatever has arrived instead.
         stream = stream.iter_any()
     buffer = bytearray()
-    async for chunk in stream:
+    chunks = aiter(stream)
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return buffer
+        except TimeoutError:
+            raise AudioStalledError(
+                f"no audio arrived for {idle_timeout:g} s ({len(buffer)} bytes before)"
+            ) from None
         buffer.extend(chunk)  # grows in place: amortised O(len(chunk)), never a full copy
         if len(buffer) > max_bytes:
             raise AudioTooLargeError(
                 f"audio is larger than {max_bytes} bytes", value=len(buffer), limit=max_bytes
             )
-    return buffer
 
 
 def wav_header(data_size: int, pcm: PCMFormat) -> bytes:

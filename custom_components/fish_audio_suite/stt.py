@@ -27,6 +27,7 @@ from .api import (
 from .audio import (
     AudioFormatError,
     AudioLimitError,
+    AudioStalledError,
     PCMFormat,
     check_asr_limits,
     is_ogg,
@@ -72,6 +73,10 @@ SUPPORTED_SAMPLE_RATES = [
 # The pairs that describe real audio: WAV carries PCM, Ogg carries Opus.
 _FORMAT_CODECS = {AudioFormats.WAV: AudioCodecs.PCM, AudioFormats.OGG: AudioCodecs.OPUS}
 _SAMPLE_WIDTH = 2  # 16-bit, the only bit rate offered
+# Assist pipelines send a chunk every 10 ms and end the stream themselves (silence detection),
+# but an HTTP upload's body has no read timeout of its own: a client that stops sending
+# without closing would hold the entity for ever. Half a minute without a byte is a dead source.
+STREAM_IDLE_TIMEOUT = 30.0
 
 
 def _error_result() -> SpeechResult:
@@ -152,7 +157,7 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
         """Collect the audio, send it to Fish Audio and return the transcript."""
         try:
             audio = await self._async_read_audio(metadata, stream)
-        except (AudioLimitError, AudioFormatError) as err:
+        except (AudioLimitError, AudioFormatError, AudioStalledError) as err:
             LOGGER.warning("Speech-to-text not attempted: %s", err)
             return _error_result()
 
@@ -180,9 +185,7 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
             return _error_result()
 
         runtime.coordinator.async_note_usage()
-        LOGGER.debug(
-            "Transcribed %.1f s of audio (%s)", result.duration, result.language or "language ?"
-        )
+        LOGGER.debug("Transcribed %.1f s of audio, language %s", result.duration, result.language)
         return SpeechResult(result.text, SpeechResultState.SUCCESS)
 
     async def _async_read_audio(
@@ -193,8 +196,9 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
         Raises:
             AudioLimitError: too short, too long or too large.
             AudioFormatError: audio labelled Ogg that is not an Ogg stream.
+            AudioStalledError: the stream went quiet (see STREAM_IDLE_TIMEOUT).
         """
-        data = await read_capped(stream, max_bytes=ASR_MAX_BYTES)
+        data = await read_capped(stream, max_bytes=ASR_MAX_BYTES, idle_timeout=STREAM_IDLE_TIMEOUT)
         duration: float | None
         if metadata.format == AudioFormats.OGG:
             if data and not is_ogg(data):
