@@ -391,7 +391,8 @@ async def test_never_finish_fault(
         events: list[str] = []
         with pytest.raises(TimeoutError):
             await _receive_until_silent(ws, events)
-        assert events == ["audio", "audio"]  # audio, but no finish
+        assert len(events) >= 2
+        assert set(events) == {"audio"}  # audio, but no finish
         await ws.send_bytes(ormsgpack.packb({"event": "ping"}))
         await ws.send_bytes(b"\xc1")
         await ws.send_str("text")
