@@ -1,0 +1,1378 @@
+"""Tests of the actions, against the Fish Audio emulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+import wave
+
+from homeassistant.components import media_source
+from homeassistant.components.media_source import MediaSource, MediaSourceItem, PlayMedia
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
+import voluptuous as vol
+
+from custom_components.fish_audio_suite.api import ASR_MAX_BYTES
+from custom_components.fish_audio_suite.const import DOMAIN, USAGE_REFRESH_DELAY
+from custom_components.fish_audio_suite.services import (
+    COVER_IMAGE_MAX_BYTES,
+    SAMPLE_MAX_BYTES,
+    SAMPLES_TOTAL_MAX_BYTES,
+    WRITE_BUFFER_BYTES,
+)
+from emulator import FishAudioEmulator, RecordedRequest
+
+from .conftest import TEST_USER_ID
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
+TRANSLATIONS = json.loads((INTEGRATION / "translations" / "en.json").read_text())
+ICONS = json.loads((INTEGRATION / "icons.json").read_text())
+
+SERVICES = [
+    "list_voices",
+    "get_voice",
+    "create_voice",
+    "update_voice",
+    "delete_voice",
+    "transcribe",
+    "synthesize",
+]
+# Seed voices of the emulator (emulator/voices.py).
+OWN_PRIVATE = "0f0e0d0c0b0a09080706050403020100"
+OWN_PUBLIC = "1f1e1d1c1b1a19181716151413121110"
+NARRATOR = "802e3bc2b27e49c2995d23ef70e6ac89"  # another account's public voice
+UNKNOWN_VOICE = "ffffffffffffffffffffffffffffffff"
+LONG_MESSAGE = (
+    "Good evening. The washing machine has finished, the dishwasher is halfway through, "
+    "and the back door has been open for ten minutes. Dinner is at seven."
+)
+VOICE_KEYS = {
+    "id",
+    "title",
+    "description",
+    "state",
+    "visibility",
+    "languages",
+    "tags",
+    "author",
+    "created_at",
+    "task_count",
+    "like_count",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make_wav(path: Path, seconds: float = 1.5, rate: int = 16000) -> bytes:
+    """Write a mono 16-bit WAV of a quiet tone and return its bytes."""
+    frames = int(seconds * rate)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join((i % 64 * 8).to_bytes(2, "little") for i in range(frames)))
+    return path.read_bytes()
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """Create a file of ``size`` bytes without writing them (a hole)."""
+    with path.open("wb") as file:
+        file.truncate(size)
+    return path
+
+
+async def call(
+    hass: HomeAssistant,
+    service: str,
+    data: dict[str, Any],
+    *,
+    response: bool = True,
+    context: Context | None = None,
+) -> Any:
+    """Call one of the integration's actions and return its response."""
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=response, context=context
+    )
+
+
+def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) -> None:
+    """Assert the error's translation key (which must exist) and some placeholders."""
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == key
+    assert key in TRANSLATIONS["exceptions"]
+    for name, value in placeholders.items():
+        assert err.translation_placeholders is not None
+        assert err.translation_placeholders[name] == value
+    message = TRANSLATIONS["exceptions"][key]["message"]
+    assert message.format(**(err.translation_placeholders or {}))  # every placeholder given
+
+
+def posts(emulator: FishAudioEmulator, path: str) -> list[RecordedRequest]:
+    """Return the write requests (POST, PATCH, DELETE) the emulator got on ``path``."""
+    return [
+        r
+        for r in emulator.requests
+        if r.method in ("POST", "PATCH", "DELETE") and r.path.startswith(path)
+    ]
+
+
+def parts_of(request: RecordedRequest) -> list[tuple[str | None, bytes]]:
+    """Return (name, data) of each multipart part, in wire order."""
+    return [(part.name, part.data) for part in request.parts]
+
+
+@pytest.fixture
+def allowed_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A directory Home Assistant may read and write; tmp_path itself stays outside."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    hass.config.allowlist_external_dirs = {str(allowed)}
+    return allowed
+
+
+@pytest.fixture
+def outside_dir(tmp_path: Path) -> Path:
+    """A directory outside the allow-list."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    return outside
+
+
+@pytest.fixture
+def sample(allowed_dir: Path) -> Path:
+    """A voice sample / speech recording in the allowed directory."""
+    make_wav(allowed_dir / "sample.wav")
+    return allowed_dir / "sample.wav"
+
+
+@pytest.fixture
+async def entry(init_integration: MockConfigEntry) -> MockConfigEntry:
+    """The loaded account entry."""
+    return init_integration
+
+
+@pytest.fixture
+async def media_dir(hass: HomeAssistant, tmp_path: Path, allowed_dir: Path) -> Path:
+    """Local media served by media_source (media dirs are always on the allow-list)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.media_dirs = {"local": str(media)}
+    hass.config.allowlist_external_dirs = {str(allowed_dir), str(media)}
+    assert await async_setup_component(hass, media_source.DOMAIN, {})
+    await hass.async_block_till_done()
+    return media
+
+
+# ------------------------------------------------------------------ descriptions
+
+
+async def test_actions_described_translated_and_with_icons(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Every action is registered, described in services.yaml, translated and has an icon."""
+    assert set(hass.services.async_services_for_domain(DOMAIN)) == set(SERVICES)
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    for service in SERVICES:
+        description = descriptions[service]
+        translation = TRANSLATIONS["services"][service]
+        assert translation["name"]
+        assert translation["description"]
+        fields: dict[str, Any] = {}
+        for name, field in description["fields"].items():
+            if "fields" in field:  # a section
+                assert translation["sections"][name]["name"]
+                assert name in ICONS["services"][service]["sections"]
+                fields |= field["fields"]
+            else:
+                fields[name] = field
+        assert set(fields) == set(translation["fields"]), service
+        assert all(f["name"] and f["description"] for f in translation["fields"].values())
+        assert "config_entry_id" in fields
+        assert fields["config_entry_id"]["selector"] == {"config_entry": {"integration": DOMAIN}}
+        assert ICONS["services"][service]["service"].startswith("mdi:")
+    for key in ("sort_by", "visibility", "model", "latency", "format"):
+        assert TRANSLATIONS["selector"][key]["options"]
+
+
+# ----------------------------------------------------------------- preconditions
+
+
+async def test_unknown_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """An unknown config entry id is a validation error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "list_voices", {"config_entry_id": "nope"})
+    assert_translated(err.value, "config_entry_not_found", entry_id="nope")
+
+
+async def test_entry_of_another_domain(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """An entry of another integration is refused like an unknown one."""
+    other = MockConfigEntry(domain="demo", title="Other")
+    other.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "get_voice", {"config_entry_id": other.entry_id, "voice_id": NARRATOR})
+    assert_translated(err.value, "config_entry_not_found")
+
+
+async def test_entry_not_loaded(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """An unloaded account is a validation error, and nothing is sent."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "list_voices", {"config_entry_id": entry.entry_id})
+    assert_translated(err.value, "config_entry_not_loaded", account=entry.title)
+    assert not emulator.requests
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("create_voice", {"title": "X", "audio": ["/nonexistent.wav"]}),
+        ("update_voice", {"voice_id": OWN_PRIVATE, "title": "X"}),
+        ("delete_voice", {"voice_id": OWN_PRIVATE}),
+        ("synthesize", {"message": "Hi", "filename": "/media/x.mp3"}),
+    ],
+)
+async def test_mutating_actions_are_admin_only(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    hass_read_only_user: MockUser,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """A non-admin user cannot change the voice library or write files."""
+    emulator.requests.clear()
+    with pytest.raises(Unauthorized):
+        await call(
+            hass,
+            service,
+            {"config_entry_id": entry.entry_id, **data},
+            response=service in ("create_voice", "synthesize"),
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    assert not emulator.requests
+    assert OWN_PRIVATE in emulator.state.voices
+
+
+async def test_read_actions_open_to_users(
+    hass: HomeAssistant, entry: MockConfigEntry, hass_read_only_user: MockUser
+) -> None:
+    """Listing voices needs no admin rights."""
+    result = await call(
+        hass,
+        "list_voices",
+        {"config_entry_id": entry.entry_id},
+        context=Context(user_id=hass_read_only_user.id),
+    )
+    assert result["total"] == 2
+
+
+# -------------------------------------------------------------------- list / get
+
+
+async def test_list_voices_defaults(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """By default the account's own voices are listed, with the API's paging defaults."""
+    result = await call(hass, "list_voices", {"config_entry_id": entry.entry_id})
+    json.dumps(result)  # a response must be JSON-serialisable
+    assert result["total"] == 2
+    assert {v["id"] for v in result["voices"]} == {OWN_PRIVATE, OWN_PUBLIC}
+    for voice in result["voices"]:
+        assert set(voice) >= VOICE_KEYS
+        assert voice["author"]["id"] == TEST_USER_ID
+    query = emulator.requests[-1].query
+    assert emulator.requests[-1].path == "/model"
+    assert query["self"] == "true"
+    assert query["page_size"] == "10"
+    assert query["page_number"] == "1"
+    assert query["sort_by"] == "task_count"
+    assert "title" not in query
+    assert "tag" not in query
+    assert "language" not in query
+
+
+async def test_list_voices_every_filter(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """Every field reaches the query string."""
+    result = await call(
+        hass,
+        "list_voices",
+        {
+            "config_entry_id": entry.entry_id,
+            "self_only": False,
+            "title": "host",
+            "tags": ["podcast", "energetic"],
+            "language": "en",
+            "sort_by": "score",
+            "page_size": 5,
+            "page_number": 1,
+        },
+    )
+    assert [v["title"] for v in result["voices"]] == ["Energetic Host"]
+    assert result["total"] == 1
+    query = emulator.requests[-1].query
+    assert query["self"] == "false"
+    assert query["title"] == "host"
+    assert query.getall("tag") == ["podcast", "energetic"]
+    assert query.getall("language") == ["en"]
+    assert query["sort_by"] == "score"
+    assert query["page_size"] == "5"
+
+
+async def test_list_voices_paging(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """page_number selects a later page."""
+    result = await call(
+        hass,
+        "list_voices",
+        {
+            "config_entry_id": entry.entry_id,
+            "self_only": False,
+            "sort_by": "created_at",
+            "page_size": 4,
+            "page_number": 2,
+        },
+    )
+    assert result["total"] == 5  # public voices: the own private one is not listed
+    assert len(result["voices"]) == 1
+    assert emulator.requests[-1].query["page_number"] == "2"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"page_size": 0},
+        {"page_size": 101},
+        {"page_number": 0},
+        {"sort_by": "likes"},
+    ],
+)
+async def test_list_voices_invalid(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, data: dict[str, Any]
+) -> None:
+    """Out-of-range paging and unknown sort orders are refused before any request."""
+    emulator.requests.clear()
+    with pytest.raises(vol.Invalid):
+        await call(hass, "list_voices", {"config_entry_id": entry.entry_id, **data})
+    assert not emulator.requests
+
+
+async def test_list_voices_auth_failure_starts_reauth(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """A 401 is a translated error, and reauthentication starts."""
+    emulator.faults.preset("GET /model", "401-plain")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "list_voices", {"config_entry_id": entry.entry_id})
+    assert_translated(err.value, "auth_failed")
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_get_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """A public voice of another account can be read."""
+    result = await call(
+        hass, "get_voice", {"config_entry_id": entry.entry_id, "voice_id": NARRATOR}
+    )
+    json.dumps(result)
+    voice = result["voice"]
+    assert set(voice) >= VOICE_KEYS
+    assert voice["id"] == NARRATOR
+    assert voice["title"] == "Documentary Narrator"
+    assert voice["author"]["nickname"] == "Storyteller"
+    assert voice["created_at"].startswith("2024-03-01")
+    assert emulator.requests[-1].path == f"/model/{NARRATOR}"
+
+
+async def test_get_unknown_voice(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """A 404 names the voice."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass, "get_voice", {"config_entry_id": entry.entry_id, "voice_id": UNKNOWN_VOICE}
+        )
+    assert not isinstance(err.value, ServiceValidationError)
+    assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
+
+
+async def test_get_voice_malformed_id(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """An id that cannot be a Fish Audio id is refused without a request."""
+    emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "get_voice", {"config_entry_id": entry.entry_id, "voice_id": "../wallet"})
+    assert_translated(err.value, "invalid_voice_id", voice_id="../wallet")
+    assert not emulator.requests
+
+
+# ------------------------------------------------------------------------ create
+
+
+async def test_create_voice_every_field(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    allowed_dir: Path,
+) -> None:
+    """Every field goes into the multipart upload, in the SDK's part order."""
+    first = make_wav(allowed_dir / "one.wav", 1.0)
+    second = make_wav(allowed_dir / "two.wav", 2.0)
+    cover = allowed_dir / "cover.png"
+    cover.write_bytes(b"\x89PNG\r\n\x1a\nfake image")
+    result = await call(
+        hass,
+        "create_voice",
+        {
+            "config_entry_id": entry.entry_id,
+            "title": "Kitchen",
+            "audio": [str(allowed_dir / "one.wav"), str(allowed_dir / "two.wav")],
+            "texts": ["Dinner is ready.", "Come and eat."],
+            "description": "Two samples",
+            "tags": ["home", "kitchen"],
+            "visibility": "public",
+            "enhance_audio_quality": False,
+            "cover_image": str(cover),
+        },
+    )
+    json.dumps(result)
+    voice = result["voice"]
+    assert set(voice) >= VOICE_KEYS
+    assert voice["title"] == "Kitchen"
+    assert voice["visibility"] == "public"
+    assert voice["tags"] == ["home", "kitchen"]
+    assert voice["id"] in emulator.state.voices
+    (request,) = posts(emulator, "/model")
+    assert parts_of(request) == [
+        ("title", b"Kitchen"),
+        ("description", b"Two samples"),
+        ("visibility", b"public"),
+        ("type", b"tts"),
+        ("train_mode", b"fast"),
+        ("texts", b"Dinner is ready."),
+        ("texts", b"Come and eat."),
+        ("tags", b"home"),
+        ("tags", b"kitchen"),
+        ("enhance_audio_quality", b"false"),
+        ("voices", first),
+        ("voices", second),
+        ("cover_image", cover.read_bytes()),
+    ]
+    assert request.parts[-2].filename == "upload"
+    # The voice picker and Assist's voice list see the new voice at once.
+    assert voice["id"] in {v.id for v in entry.runtime_data.voices}
+    assert emulator.requests[-1].method == "GET"
+    assert emulator.requests[-1].query["self"] == "true"
+    assert emulator.requests[-1].query["page_size"] == "100"
+
+
+async def test_create_voice_defaults(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """Without optional fields: private, enhanced, no transcripts, tags or cover."""
+    await call(
+        hass,
+        "create_voice",
+        {"config_entry_id": entry.entry_id, "title": "Plain", "audio": str(sample)},
+        response=False,
+    )
+    (request,) = posts(emulator, "/model")
+    assert parts_of(request) == [
+        ("title", b"Plain"),
+        ("visibility", b"private"),
+        ("type", b"tts"),
+        ("train_mode", b"fast"),
+        ("enhance_audio_quality", b"true"),
+        ("voices", sample.read_bytes()),
+    ]
+    assert len(entry.runtime_data.voices) == 3
+
+
+async def test_create_voice_from_local_media(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, media_dir: Path
+) -> None:
+    """A media-source id of local media is read from its file."""
+    (media_dir / "voices").mkdir()
+    data = make_wav(media_dir / "voices" / "me.wav")
+    await call(
+        hass,
+        "create_voice",
+        {
+            "config_entry_id": entry.entry_id,
+            "title": "From media",
+            "audio": ["media-source://media_source/local/voices/me.wav"],
+        },
+    )
+    (request,) = posts(emulator, "/model")
+    assert ("voices", data) in parts_of(request)
+
+
+async def test_create_voice_refresh_failure_keeps_the_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """The voice was created: a failed re-list patches the cached list, no error."""
+    emulator.faults.http("GET /model", 500)
+    result = await call(
+        hass,
+        "create_voice",
+        {"config_entry_id": entry.entry_id, "title": "Patched", "audio": [str(sample)]},
+    )
+    assert emulator.requests[-1].status == 500
+    ids = [v.id for v in entry.runtime_data.voices]
+    assert ids[-1] == result["voice"]["id"]
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize("count", [0, 21])
+async def test_create_voice_sample_count(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    sample: Path,
+    count: int,
+) -> None:
+    """No samples, or more than 20, are refused before anything is read or sent."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {"config_entry_id": entry.entry_id, "title": "X", "audio": [str(sample)] * count},
+        )
+    assert_translated(err.value, "audio_count", count=str(count), max="20")
+    assert not posts(emulator, "/model")
+
+
+async def test_create_voice_texts_count_mismatch(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """One transcript per sample, or none."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {
+                "config_entry_id": entry.entry_id,
+                "title": "X",
+                "audio": [str(sample), str(sample)],
+                "texts": ["Only one."],
+            },
+        )
+    assert_translated(err.value, "texts_count_mismatch", audio="2", texts="1")
+    assert not posts(emulator, "/model")
+
+
+@pytest.mark.parametrize(
+    ("bad", "key"),
+    [
+        ("missing", "file_not_found"),
+        ("outside", "path_not_allowed"),
+        ("outside_missing", "path_not_allowed"),
+        ("relative", "path_not_allowed"),
+        ("symlink_escape", "path_not_allowed"),
+        ("symlink_dir_escape", "path_not_allowed"),
+        ("symlink_loop", "file_read_failed"),
+        ("directory", "not_a_file"),
+        ("fifo", "not_a_file"),
+        ("empty", "file_empty"),
+        ("oversize", "file_too_large"),
+    ],
+)
+async def test_create_voice_rejected_file(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    allowed_dir: Path,
+    outside_dir: Path,
+    sample: Path,
+    bad: str,
+    key: str,
+) -> None:
+    """One bad file among good ones: nothing is uploaded, no voice is created."""
+    secret = outside_dir / "secret.wav"
+    make_wav(secret)
+    match bad:
+        case "missing":
+            path = str(allowed_dir / "nope.wav")
+        case "outside":
+            path = str(secret)
+        case "outside_missing":
+            path = str(outside_dir / "nope.wav")
+        case "relative":
+            path = "sample.wav"
+        case "symlink_escape":
+            (allowed_dir / "link.wav").symlink_to(secret)
+            path = str(allowed_dir / "link.wav")
+        case "symlink_dir_escape":
+            (allowed_dir / "linkdir").symlink_to(outside_dir, target_is_directory=True)
+            path = str(allowed_dir / "linkdir" / "secret.wav")
+        case "symlink_loop":
+            (allowed_dir / "loop.wav").symlink_to(allowed_dir / "loop.wav")
+            path = str(allowed_dir / "loop.wav")
+        case "directory":
+            (allowed_dir / "dir.wav").mkdir()
+            path = str(allowed_dir / "dir.wav")
+        case "fifo":
+            os.mkfifo(allowed_dir / "pipe.wav")
+            path = str(allowed_dir / "pipe.wav")
+        case "empty":
+            (allowed_dir / "empty.wav").touch()
+            path = str(allowed_dir / "empty.wav")
+        case _:
+            path = str(sparse_file(allowed_dir / "big.wav", SAMPLE_MAX_BYTES + 1))
+    voices_before = dict(emulator.state.voices)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {"config_entry_id": entry.entry_id, "title": "X", "audio": [str(sample), path]},
+        )
+    assert_translated(err.value, key, path=path)
+    assert not posts(emulator, "/model")
+    assert emulator.state.voices == voices_before
+
+
+async def test_create_voice_total_size_cap(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Samples under the per-file cap can still exceed the total cap together."""
+    size = SAMPLES_TOTAL_MAX_BYTES // 3 + 1
+    assert size <= SAMPLE_MAX_BYTES
+    paths = [str(sparse_file(allowed_dir / f"{i}.wav", size)) for i in range(3)]
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass, "create_voice", {"config_entry_id": entry.entry_id, "title": "X", "audio": paths}
+        )
+    assert_translated(err.value, "audio_too_large", max_mb="50")
+    assert not posts(emulator, "/model")
+
+
+async def test_create_voice_cover_too_large(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    allowed_dir: Path,
+    sample: Path,
+) -> None:
+    """The cover image is checked (and capped) before the upload as well."""
+    cover = sparse_file(allowed_dir / "cover.png", COVER_IMAGE_MAX_BYTES + 1)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {
+                "config_entry_id": entry.entry_id,
+                "title": "X",
+                "audio": [str(sample)],
+                "cover_image": str(cover),
+            },
+        )
+    assert_translated(err.value, "file_too_large", max_mb="5")
+    assert not posts(emulator, "/model")
+
+
+async def test_create_voice_refused_by_server(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """A 422 (public voice without a cover) is a translated error with the server's text."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {
+                "config_entry_id": entry.entry_id,
+                "title": "X",
+                "audio": [str(sample)],
+                "visibility": "public",
+            },
+        )
+    assert_translated(err.value, "invalid_request", status="422")
+    assert err.value.translation_placeholders is not None
+    assert "cover_image" in err.value.translation_placeholders["message"]
+    assert len(entry.runtime_data.voices) == 2
+
+
+async def test_create_voice_insufficient_credit(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """A 402 is a translated error and raises the credit repair issue."""
+    emulator.faults.preset("POST /model", "402")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "create_voice",
+            {"config_entry_id": entry.entry_id, "title": "X", "audio": [str(sample)]},
+        )
+    assert_translated(err.value, "insufficient_credit")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
+
+
+# ----------------------------------------------------------------- media source
+
+
+class _RemoteSource(MediaSource):
+    """A media source whose media is only a URL (like a camera or a radio stream)."""
+
+    name = "Remote"
+
+    async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
+        return PlayMedia("https://example.com/stream.mp3", "audio/mpeg")
+
+
+async def test_media_source_errors(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    media_dir: Path,
+    outside_dir: Path,
+) -> None:
+    """Unresolvable, remote and escaping media are refused with clear errors."""
+    data = {"config_entry_id": entry.entry_id}
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "transcribe", {**data, "audio": "media-source://media_source/nope/x.wav"})
+    assert_translated(
+        err.value, "media_unresolvable", media_id="media-source://media_source/nope/x.wav"
+    )
+
+    hass.data[media_source.DOMAIN]["remote"] = _RemoteSource("remote")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "transcribe", {**data, "audio": "media-source://remote/stream"})
+    assert_translated(err.value, "media_not_local", media_id="media-source://remote/stream")
+
+    secret = outside_dir / "secret.wav"
+    make_wav(secret)
+    (media_dir / "escape.wav").symlink_to(secret)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass, "transcribe", {**data, "audio": "media-source://media_source/local/escape.wav"}
+        )
+    assert_translated(err.value, "path_not_allowed")
+    assert not posts(emulator, "/v1/asr")
+
+
+async def test_media_source_not_loaded(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """Without media_source, a media-source id cannot be resolved."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "transcribe",
+            {"config_entry_id": entry.entry_id, "audio": "media-source://media_source/local/a.wav"},
+        )
+    assert_translated(err.value, "media_unresolvable")
+
+
+# ------------------------------------------------------------------------ update
+
+
+async def test_update_voice_every_field(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """Without a cover image the update is url-encoded, and the cached list follows."""
+    await call(
+        hass,
+        "update_voice",
+        {
+            "config_entry_id": entry.entry_id,
+            "voice_id": OWN_PRIVATE,
+            "title": "Renamed",
+            "description": "New text",
+            "tags": ["a", "b"],
+            "visibility": "unlist",
+        },
+        response=False,
+    )
+    (request,) = posts(emulator, "/model")
+    assert request.method == "PATCH"
+    assert request.path == f"/model/{OWN_PRIVATE}"
+    assert parse_qs(request.body.decode()) == {
+        "title": ["Renamed"],
+        "description": ["New text"],
+        "visibility": ["unlist"],
+        "tags": ["a", "b"],
+    }
+    voice = emulator.state.voices[OWN_PRIVATE]
+    assert (voice["title"], voice["visibility"], voice["tags"]) == ("Renamed", "unlist", ["a", "b"])
+    cached = {v.id: v for v in entry.runtime_data.voices}
+    assert cached[OWN_PRIVATE].title == "Renamed"
+
+
+async def test_update_voice_only_given_fields(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """Fields not given are not sent (and so not cleared)."""
+    await call(
+        hass,
+        "update_voice",
+        {"config_entry_id": entry.entry_id, "voice_id": OWN_PRIVATE, "title": "Only"},
+        response=False,
+    )
+    (request,) = posts(emulator, "/model")
+    assert parse_qs(request.body.decode()) == {"title": ["Only"]}
+    assert emulator.state.voices[OWN_PRIVATE]["tags"] == ["home", "clone"]
+
+
+async def test_update_voice_cover_image(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """With a cover image the update is multipart."""
+    cover = allowed_dir / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    await call(
+        hass,
+        "update_voice",
+        {
+            "config_entry_id": entry.entry_id,
+            "voice_id": OWN_PRIVATE,
+            "visibility": "public",
+            "cover_image": str(cover),
+        },
+        response=False,
+    )
+    (request,) = posts(emulator, "/model")
+    assert parts_of(request) == [("visibility", b"public"), ("cover_image", cover.read_bytes())]
+    assert emulator.state.voices[OWN_PRIVATE]["cover_image"] == f"coverimage/{OWN_PRIVATE}"
+
+
+async def test_update_voice_nothing_to_update(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """An update without any field is a validation error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "update_voice",
+            {"config_entry_id": entry.entry_id, "voice_id": OWN_PRIVATE},
+            response=False,
+        )
+    assert_translated(err.value, "nothing_to_update", voice_id=OWN_PRIVATE)
+    assert not posts(emulator, "/model")
+
+
+async def test_update_voice_bad_cover(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, outside_dir: Path
+) -> None:
+    """A cover image outside the allow-list stops the update before it is sent."""
+    cover = outside_dir / "cover.png"
+    cover.write_bytes(b"png")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "update_voice",
+            {
+                "config_entry_id": entry.entry_id,
+                "voice_id": OWN_PRIVATE,
+                "title": "X",
+                "cover_image": str(cover),
+            },
+            response=False,
+        )
+    assert_translated(err.value, "path_not_allowed", path=str(cover))
+    assert not posts(emulator, "/model")
+    assert emulator.state.voices[OWN_PRIVATE]["title"] == "My Kitchen Voice"
+
+
+@pytest.mark.parametrize(
+    ("voice_id", "key"),
+    [(UNKNOWN_VOICE, "voice_not_found"), (NARRATOR, "permission_denied")],
+)
+async def test_update_voice_refused(
+    hass: HomeAssistant, entry: MockConfigEntry, voice_id: str, key: str
+) -> None:
+    """Unknown voices (404) and other accounts' voices (403) give translated errors."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "update_voice",
+            {"config_entry_id": entry.entry_id, "voice_id": voice_id, "title": "X"},
+            response=False,
+        )
+    assert_translated(err.value, key)
+
+
+# ------------------------------------------------------------------------ delete
+
+
+async def test_delete_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """The voice is deleted and leaves the cached list."""
+    await call(
+        hass,
+        "delete_voice",
+        {"config_entry_id": entry.entry_id, "voice_id": OWN_PRIVATE},
+        response=False,
+    )
+    (request,) = posts(emulator, "/model")
+    assert (request.method, request.path) == ("DELETE", f"/model/{OWN_PRIVATE}")
+    assert OWN_PRIVATE not in emulator.state.voices
+    assert [v.id for v in entry.runtime_data.voices] == [OWN_PUBLIC]
+
+
+async def test_delete_voice_refresh_failure(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """A failed re-list after a delete still drops the voice from the cached list."""
+    emulator.faults.http("GET /model", 500)
+    await call(
+        hass,
+        "delete_voice",
+        {"config_entry_id": entry.entry_id, "voice_id": OWN_PUBLIC},
+        response=False,
+    )
+    assert [v.id for v in entry.runtime_data.voices] == [OWN_PRIVATE]
+
+
+async def test_delete_unknown_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+) -> None:
+    """Deleting an unknown voice names it in the error; the cached list is unchanged."""
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "delete_voice",
+            {"config_entry_id": entry.entry_id, "voice_id": UNKNOWN_VOICE},
+            response=False,
+        )
+    assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
+    assert len(entry.runtime_data.voices) == 2
+
+
+# -------------------------------------------------------------------- transcribe
+
+
+async def test_transcribe(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    sample: Path,
+    freezer: Any,
+) -> None:
+    """The file is sent as msgpack; text, duration and segments come back; credit refreshes."""
+    emulator.state.asr_text = "Turn on the kitchen lights."
+    result = await call(
+        hass,
+        "transcribe",
+        {"config_entry_id": entry.entry_id, "audio": str(sample), "language": "en"},
+    )
+    json.dumps(result)
+    assert set(result) == {"text", "duration", "segments"}
+    assert result["text"] == "Turn on the kitchen lights."
+    assert result["duration"] == pytest.approx(1.5)
+    assert result["segments"]
+    assert {"text", "start", "end"} == set(result["segments"][0])
+    (request,) = posts(emulator, "/v1/asr")
+    assert request.decoded == {
+        "audio": sample.read_bytes(),
+        "ignore_timestamps": False,
+        "language": "en",
+    }
+    # Usage makes the credit sensor refresh soon after.
+    await hass.async_block_till_done()
+    credit_reads = sum(r.path.endswith("/api-credit") for r in emulator.requests)
+    freezer.tick(timedelta(seconds=USAGE_REFRESH_DELAY + 1))
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+    assert sum(r.path.endswith("/api-credit") for r in emulator.requests) == credit_reads + 1
+
+
+async def test_transcribe_without_timestamps_or_language(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, media_dir: Path
+) -> None:
+    """No language means detection; no timestamps means no segments."""
+    data = make_wav(media_dir / "memo.wav", 2.0)
+    result = await call(
+        hass,
+        "transcribe",
+        {
+            "config_entry_id": entry.entry_id,
+            "audio": "media-source://media_source/local/memo.wav",
+            "include_timestamps": False,
+        },
+    )
+    assert result["segments"] == []
+    assert result["duration"] == pytest.approx(2.0)
+    (request,) = posts(emulator, "/v1/asr")
+    assert request.decoded == {"audio": data, "ignore_timestamps": True}
+
+
+async def test_transcribe_oversize(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Audio above the API's 20 MB limit is refused before upload."""
+    big = sparse_file(allowed_dir / "long.wav", ASR_MAX_BYTES + 1)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(big)})
+    assert_translated(err.value, "file_too_large", path=str(big), max_mb="20")
+    assert not posts(emulator, "/v1/asr")
+
+
+async def test_transcribe_insufficient_credit(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """No credit left: a translated error and the repair issue."""
+    emulator.state.credit = 0
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(sample)})
+    assert_translated(err.value, "insufficient_credit")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
+
+
+async def test_transcribe_revoked_key(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
+) -> None:
+    """A revoked key (401) is a translated error and starts reauthentication."""
+    emulator.state.revoke_api_key("test-key")
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(sample)})
+    assert_translated(err.value, "auth_failed")
+    assert any(
+        flow["context"]["source"] == SOURCE_REAUTH
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    )
+
+
+# -------------------------------------------------------------------- synthesize
+
+
+def _tts_entity(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the entity id of the entry's TTS entity (unique id: the subentry id)."""
+    (subentry,) = entry.subentries.values()
+    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, subentry.subentry_id)
+    assert entity_id is not None
+    return entity_id
+
+
+async def test_synthesize_with_entity(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """The entity's voice settings are used, changed by explicit fields; the file is whole."""
+    (subentry,) = entry.subentries.values()
+    target = allowed_dir / "hello.wav"
+    result = await call(
+        hass,
+        "synthesize",
+        {
+            "config_entry_id": entry.entry_id,
+            "entity_id": _tts_entity(hass, entry),
+            "message": LONG_MESSAGE,
+            "filename": str(target),
+            "format": "wav",
+            "speed": 1.25,
+        },
+    )
+    json.dumps(result)
+    data = target.read_bytes()
+    assert result == {"path": str(target), "format": "wav", "bytes": len(data)}
+    assert len(data) > 2 * WRITE_BUFFER_BYTES  # written in several pieces
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WAVE"
+    (request,) = posts(emulator, "/v1/tts")
+    assert request.decoded["text"] == LONG_MESSAGE
+    assert request.decoded["reference_id"] == subentry.data["voice_id"]
+    assert request.decoded["format"] == "wav"
+    assert request.decoded["prosody"]["speed"] == 1.25
+    assert request.decoded["latency"] == subentry.data["latency"]
+    assert request.model == subentry.data["model"]
+    assert [p.name for p in allowed_dir.iterdir()] == ["hello.wav"]  # no temporary file left
+
+
+async def test_synthesize_explicit_settings(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Without an entity every setting comes from the call; an existing file is replaced."""
+    target = allowed_dir / "out.pcm"
+    target.write_bytes(b"old content")
+    result = await call(
+        hass,
+        "synthesize",
+        {
+            "config_entry_id": entry.entry_id,
+            "message": "Public voice, free model.",
+            "filename": str(target),
+            "voice_id": NARRATOR,
+            "model": "s2.1-pro-free",
+            "latency": "low",
+            "speed": 0.8,
+            "volume": -3,
+            "temperature": 0.5,
+            "top_p": 0.4,
+            "normalize": False,
+            "format": "pcm",
+        },
+    )
+    assert result["format"] == "pcm"
+    assert result["bytes"] == target.stat().st_size > 0
+    assert target.read_bytes() != b"old content"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    (request,) = posts(emulator, "/v1/tts")
+    body = request.decoded
+    assert request.model == "s2.1-pro-free"
+    assert (body["reference_id"], body["latency"], body["format"]) == (NARRATOR, "low", "pcm")
+    assert body["prosody"] == {"speed": 0.8, "volume": -3.0}
+    assert (body["temperature"], body["top_p"], body["normalize"]) == (0.5, 0.4, False)
+
+
+async def test_synthesize_default_voice(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Neither entity nor settings: Fish Audio's default voice with the default settings."""
+    result = await call(
+        hass,
+        "synthesize",
+        {
+            "config_entry_id": entry.entry_id,
+            "message": "Default voice.",
+            "filename": str(allowed_dir / "default.mp3"),
+        },
+    )
+    assert result["format"] == "mp3"
+    (request,) = posts(emulator, "/v1/tts")
+    assert "reference_id" not in request.decoded
+    assert request.model == "s2.1-pro"
+
+
+@pytest.mark.parametrize(
+    ("bad", "key"),
+    [
+        ("outside", "path_not_allowed"),
+        ("relative", "path_not_allowed"),
+        ("no_directory", "directory_not_found"),
+        ("symlink_target", "path_not_allowed"),
+        ("symlink_dir_escape", "path_not_allowed"),
+        ("directory", "not_a_file"),
+        ("dir_name", "path_not_allowed"),
+    ],
+)
+async def test_synthesize_rejected_target(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    allowed_dir: Path,
+    outside_dir: Path,
+    bad: str,
+    key: str,
+) -> None:
+    """The file is never written outside the allow-list or through a symlink; nothing is paid."""
+    match bad:
+        case "outside":
+            filename = str(outside_dir / "x.mp3")
+        case "relative":
+            filename = "x.mp3"
+        case "no_directory":
+            filename = str(allowed_dir / "missing" / "x.mp3")
+        case "symlink_target":
+            (allowed_dir / "x.mp3").symlink_to(allowed_dir / "real.mp3")
+            filename = str(allowed_dir / "x.mp3")
+        case "symlink_dir_escape":
+            (allowed_dir / "linkdir").symlink_to(outside_dir, target_is_directory=True)
+            filename = str(allowed_dir / "linkdir" / "x.mp3")
+        case "directory":
+            (allowed_dir / "x.mp3").mkdir()
+            filename = str(allowed_dir / "x.mp3")
+        case _:
+            filename = str(allowed_dir) + "/"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "synthesize",
+            {"config_entry_id": entry.entry_id, "message": "Hi", "filename": filename},
+        )
+    assert_translated(err.value, key)
+    assert not posts(emulator, "/v1/tts")
+    assert not list(outside_dir.iterdir())
+    assert not (allowed_dir / "real.mp3").exists()
+
+
+async def test_synthesize_entity_checks(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """Only this account's own TTS entities lend their voice."""
+    registry = er.async_get(hass)
+    other_platform = registry.async_get_or_create("tts", "demo", "x").entity_id
+    other_entry = MockConfigEntry(domain=DOMAIN, title="Other account", unique_id="user-2")
+    other_entry.add_to_hass(hass)
+    other_account = registry.async_get_or_create(
+        "tts", DOMAIN, "other-subentry", config_entry=other_entry
+    ).entity_id
+    stt = registry.async_get_or_create("stt", DOMAIN, "stt-x", config_entry=entry).entity_id
+    data = {
+        "config_entry_id": entry.entry_id,
+        "message": "Hi",
+        "filename": str(allowed_dir / "x.mp3"),
+    }
+    for entity_id, key in [
+        ("tts.does_not_exist", "not_a_voice_entity"),
+        (other_platform, "not_a_voice_entity"),
+        (stt, "not_a_voice_entity"),
+        (other_account, "entity_not_in_entry"),
+    ]:
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, "synthesize", {**data, "entity_id": entity_id})
+        assert_translated(err.value, key, entity_id=entity_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "synthesize", {**data, "message": "   "})
+    assert_translated(err.value, "empty_message")
+    with pytest.raises(vol.Invalid):
+        await call(hass, "synthesize", {**data, "speed": 3})
+    assert not posts(emulator, "/v1/tts")
+    assert not list(allowed_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        ("402", "insufficient_credit"),
+        ("401", "auth_failed"),
+        ("unknown_voice", "voice_not_found"),
+        ("truncate", None),
+    ],
+)
+async def test_synthesize_failure_leaves_no_file(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    allowed_dir: Path,
+    fault: str,
+    key: str | None,
+) -> None:
+    """API failures are translated, and neither the file nor a temporary file is left."""
+    voice_id = OWN_PRIVATE
+    match fault:
+        case "402":
+            emulator.state.credit = 0
+        case "401":
+            emulator.state.revoke_api_key("test-key")
+        case "unknown_voice":
+            emulator.state.unknown_reference_status = 404
+            voice_id = UNKNOWN_VOICE
+        case _:
+            emulator.faults.truncate("POST /v1/tts", after_bytes=3000)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "synthesize",
+            {
+                "config_entry_id": entry.entry_id,
+                "message": "A sentence long enough to be streamed in several chunks of audio.",
+                "filename": str(allowed_dir / "x.wav"),
+                "voice_id": voice_id,
+                "format": "wav",
+            },
+        )
+    assert err.value.translation_domain == DOMAIN
+    if key is not None:
+        assert_translated(err.value, key)
+    if fault == "unknown_voice":
+        assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
+    assert not list(allowed_dir.iterdir())
+
+
+async def test_synthesize_write_failure_leaves_no_file(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """A file that cannot be put in place is a translated error; the temporary file goes."""
+    emulator.faults.latency("POST /v1/tts", first_byte=0.0, per_chunk=0.05)
+    target = allowed_dir / "race.wav"
+    task = hass.async_create_task(
+        call(
+            hass,
+            "synthesize",
+            {
+                "config_entry_id": entry.entry_id,
+                "message": "Slow audio that arrives in several chunks.",
+                "filename": str(target),
+                "format": "wav",
+            },
+        )
+    )
+    async with asyncio.timeout(5):
+        while not list(allowed_dir.iterdir()):
+            await asyncio.sleep(0.01)
+    target.mkdir()  # the rename into place now fails
+    (target / "keep").touch()
+    with pytest.raises(HomeAssistantError) as err:
+        await task
+    assert_translated(err.value, "write_failed", path=str(target))
+    assert [p.name for p in allowed_dir.iterdir()] == ["race.wav"]
+    assert target.is_dir()
+
+
+async def test_synthesize_invalid_stored_settings(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """A voice whose stored settings the API would refuse is a validation error."""
+    (subentry,) = entry.subentries.values()
+    entity_id = _tts_entity(hass, entry)
+    hass.config_entries.async_update_subentry(entry, subentry, data={**subentry.data, "speed": 5.0})
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "synthesize",
+            {
+                "config_entry_id": entry.entry_id,
+                "entity_id": entity_id,
+                "message": "Hi",
+                "filename": str(allowed_dir / "x.mp3"),
+            },
+        )
+    assert_translated(err.value, "invalid_voice_settings")
+    assert not posts(emulator, "/v1/tts")
+
+
+async def test_names_too_long(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
+) -> None:
+    """A file name the file system refuses is a translated error, and nothing is left."""
+    name = str(allowed_dir / ("a" * 300 + ".wav"))
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": name})
+    assert_translated(err.value, "file_read_failed", path=name)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass,
+            "synthesize",
+            {"config_entry_id": entry.entry_id, "message": "Hi", "filename": name},
+        )
+    assert_translated(err.value, "write_failed", path=name)
+    assert not list(allowed_dir.iterdir())
+    # A long name that the file system accepts still gets a temporary file next to it.
+    target = allowed_dir / ("b" * 250 + ".wav")
+    result = await call(
+        hass,
+        "synthesize",
+        {"config_entry_id": entry.entry_id, "message": "Hi", "filename": str(target)},
+    )
+    assert result["bytes"] == target.stat().st_size
+    assert [p.name for p in allowed_dir.iterdir()] == [target.name]
