@@ -781,6 +781,7 @@ async def test_media_source_not_loaded(
     hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
 ) -> None:
     """Without media_source, a media-source id cannot be resolved."""
+    assert media_source.DOMAIN not in hass.config.components
     with pytest.raises(ServiceValidationError) as err:
         await call(
             hass,
