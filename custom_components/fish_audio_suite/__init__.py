@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import FishAudioAuthenticationError, FishAudioClient, FishAudioError
-from .const import CONF_BASE_URL, DEFAULT_BASE_URL, DOMAIN, OWN_VOICES_LIMIT, PLATFORMS
+from .api import FishAudioClient
+from .const import CONF_BASE_URL, DEFAULT_BASE_URL, DOMAIN, PLATFORMS
 from .coordinator import FishAudioConfigEntry, FishAudioCoordinator, FishAudioRuntimeData
 from .services import async_setup_services
 
@@ -31,24 +30,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) ->
         base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
     )
     coordinator = FishAudioCoordinator(hass, entry, client)
+    entry.runtime_data = FishAudioRuntimeData(client=client, coordinator=coordinator)
+    # Reads the account and its voices; reauth or a later retry when that fails.
     await coordinator.async_config_entry_first_refresh()
-    try:
-        # The voice list feeds Assist's voice picker; the credit call above already proved
-        # the key, so a failure here is transient.
-        page = await client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
-    except FishAudioAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except FishAudioError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="update_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    entry.runtime_data = FishAudioRuntimeData(
-        client=client, coordinator=coordinator, voices=list(page.items)
-    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Subentries (voices) and options change what the platforms set up: reload on change.
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,6 +29,7 @@ from .const import (
     DOMAIN,
     ISSUE_INSUFFICIENT_CREDIT,
     LOGGER,
+    OWN_VOICES_LIMIT,
     UPDATE_INTERVAL,
     USAGE_REFRESH_DELAY,
 )
@@ -46,12 +49,29 @@ class FishAudioRuntimeData:
 
     client: FishAudioClient
     coordinator: FishAudioCoordinator
-    # The account's own voices as last listed (voice picker, Assist's voice list); refreshed at
-    # setup and after the voice actions change them.
+    # The account's own voices as last listed (voice picker, Assist's voice list); listed in
+    # the coordinator's setup and again after the voice actions change them.
     voices: list[Voice] = field(default_factory=list)
 
 
 type FishAudioConfigEntry = ConfigEntry[FishAudioRuntimeData]
+
+
+@contextmanager
+def _account_errors() -> Iterator[None]:
+    """Map client errors while reading the account: reauth, or fail this update."""
+    try:
+        yield
+    except FishAudioAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except FishAudioError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
@@ -78,21 +98,21 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
         # Credit seen when the API last answered 402; the repair issue stays until it rises.
         self._credit_at_402: Decimal | None = None
 
+    async def _async_setup(self) -> None:
+        """List the account's voices once, within the first refresh.
+
+        Running here gives the voice list the same error handling as the account data: an
+        authentication failure starts reauth, anything else retries setup later.
+        """
+        with _account_errors():
+            page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
+        self.config_entry.runtime_data.voices = list(page.items)
+
     async def _async_update_data(self) -> AccountData:
         """Fetch credit and package."""
-        try:
+        with _account_errors():
             credit = await self.client.get_credit()
             package = await self.client.get_package()
-        except FishAudioAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except FishAudioError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         self._async_update_credit_issue(credit.credit)
         return AccountData(credit=credit, package=package)
 
