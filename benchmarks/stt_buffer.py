@@ -63,7 +63,7 @@ def _approaches() -> tuple[dict[str, Callable[[list[bytes]], Awaitable[bytes]]],
                 idle["idle_timeout"] = STREAM_IDLE_TIMEOUT
         note = (
             "`audio.read_capped("
-            + ", ".join(f"{k}={v:g}" for k, v in {"max_bytes": ASR_MAX_BYTES, **idle}.items())
+            + ", ".join(f"{k}={v!r}" for k, v in {"max_bytes": ASR_MAX_BYTES, **idle}.items())
             + ")` + `pcm_to_wav`, as `stt.py` calls them"
         )
         pcm = PCMFormat(sample_rate=SAMPLE_RATE, channels=1, sample_width=SAMPLE_WIDTH)
