@@ -50,6 +50,7 @@ from .const import (
     RETRY_BACKOFF_MAX,
     RETRY_STATUSES,
     SORT_BY,
+    TTS_READ_SIZE,
     VISIBILITIES,
     __version__,
 )
@@ -637,7 +638,7 @@ class FishAudioClient:
     # --------------------------------------------------------------------- TTS
 
     def tts(
-        self, text: str, options: TTSOptions, *, chunk_size: int = 4096
+        self, text: str, options: TTSOptions, *, chunk_size: int = TTS_READ_SIZE
     ) -> AsyncIterator[bytes]:
         """Synthesise `text` over HTTP (`POST /v1/tts`), yielding audio as it arrives.
 

@@ -81,3 +81,8 @@ RETRY_AFTER_MAX: Final = 30.0
 # Server-provided text copied into exception messages is cut to this many characters so a
 # stray HTML error page cannot flood logs and the UI.
 ERROR_MESSAGE_MAX: Final = 500
+
+# Largest piece of HTTP audio read at once. A read returns whatever has arrived (up to this), so
+# it never delays the first audio; a larger size only means fewer reads, and each read arms a
+# timeout: at 4 KiB that timer churn made CPU per MB 1.8x the floor's (benchmarks/README.md).
+TTS_READ_SIZE: Final = 65536
