@@ -886,6 +886,30 @@ async def test_live_handshake_refused(
         )
 
 
+async def test_live_refused_while_text_is_written(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A refused stream ends at once, and the read waiting on the LLM is stopped."""
+    cancelled = asyncio.Event()
+
+    async def stalled_llm() -> AsyncGenerator[str]:
+        yield "A first sentence. "
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        yield "never"  # pragma: no cover
+
+    emulator.faults.ws("reject-402")
+    stream = tts.async_create_stream(hass, ENTITY_ID)
+    stream.async_set_message_stream(stalled_llm())
+    with pytest.raises(HomeAssistantError) as err:
+        await asyncio.wait_for(_collect(stream), 5)
+    assert _translation_key(err) == "insufficient_credit"
+    assert cancelled.is_set()
+
+
 async def test_live_unknown_voice(
     hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
 ) -> None:
