@@ -1,0 +1,334 @@
+"""A real Home Assistant process with the integration, configured and used over HTTP only.
+
+What the in-process tests cannot show: that Home Assistant's loader finds the integration in a
+configuration directory, that the config flow works through the REST API the frontend uses,
+and that TTS audio, STT, actions and sensors work through the real HTTP server, with a clean
+shutdown and a clean log. The emulator runs as its own process, as in ``scripts/develop --demo``;
+both processes are started, onboarded and configured by ``scripts/demo.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from decimal import Decimal
+import importlib.util
+import io
+import json
+import math
+from pathlib import Path
+import re
+import struct
+import time
+from typing import Any
+import wave
+
+import aiohttp
+from mutagen.mp3 import MP3
+import pytest
+
+from emulator.const import DEFAULT_TRANSCRIPT
+from scripts.demo import (
+    DOMAIN,
+    HomeAssistantApi,
+    add_account,
+    free_port,
+    launch_emulator,
+    launch_hass,
+    prepare_config_dir,
+    stop_process,
+)
+
+API_KEY = "e2e-key"
+MESSAGE = "Hello from the end-to-end test of Fish Audio Suite."
+STT_HEADER = "format=wav; codec=pcm; sample_rate=16000; bit_rate=16; channel=1; language=en-US"
+SAMPLE_RATE = 16000
+
+# Log records that come from the machine, not from the integration: the tts component's
+# ffmpeg dependency logs an error when no ffmpeg binary is installed (CI machines have none).
+ALLOWED_ERROR_LOGGERS = ("haffmpeg.",)
+# Home Assistant warns once about every custom integration.
+ALLOWED_WARNINGS = ("We found a custom integration fish_audio_suite which has not been tested",)
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) \((?P<thread>[^)]*)\) "
+    r"\[(?P<logger>[^\]]+)\] ",
+    re.MULTILINE,
+)
+
+pytestmark = [
+    # A backstop only: every wait inside is bounded, and the whole test takes well under a
+    # minute once Home Assistant has started (20-60 s on a small machine).
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        importlib.util.find_spec("hass_frontend") is None,
+        reason=(
+            "Home Assistant cannot start without its frontend (it falls into recovery mode "
+            "and loads no integration): home-assistant-frontend is not installed; pin the "
+            "version homeassistant/components/frontend/manifest.json names in "
+            "requirements_test.txt"
+        ),
+    ),
+]
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One record of home-assistant.log: its first line and any traceback below it."""
+
+    level: str
+    logger: str
+    text: str
+
+
+def parse_log(text: str) -> list[LogRecord]:
+    """Split ``home-assistant.log`` into records (a traceback belongs to its record)."""
+    starts = list(LOG_RECORD.finditer(text))
+    return [
+        LogRecord(
+            level=match.group("level"),
+            logger=match.group("logger"),
+            text=text[match.start() : starts[i + 1].start() if i + 1 < len(starts) else None],
+        )
+        for i, match in enumerate(starts)
+    ]
+
+
+def unexpected_log_records(text: str) -> list[str]:
+    """Return the records that show a problem: errors, tracebacks, warnings about us."""
+    problems = []
+    for record in parse_log(text):
+        ours = DOMAIN in record.logger or DOMAIN in record.text
+        if record.level in ("ERROR", "CRITICAL"):
+            if ours or not record.logger.startswith(ALLOWED_ERROR_LOGGERS):
+                problems.append(record.text)
+        elif "Traceback (most recent call last)" in record.text or (
+            ours
+            and record.level == "WARNING"
+            and not any(allowed in record.text for allowed in ALLOWED_WARNINGS)
+        ):
+            problems.append(record.text)
+    return problems
+
+
+def wav_tone(seconds: float) -> bytes:
+    """Return a 16 kHz mono 16-bit WAV file of a quiet 440 Hz tone."""
+    frames = b"".join(
+        struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / SAMPLE_RATE)))
+        for n in range(int(seconds * SAMPLE_RATE))
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(frames)
+    return buffer.getvalue()
+
+
+class Steps:
+    """Time each step, so that a slow run says where the time went."""
+
+    def __init__(self) -> None:
+        self.durations: dict[str, float] = {}
+        self._start = time.monotonic()
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Any:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.durations[name] = time.monotonic() - start
+
+    def report(self) -> str:
+        steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.durations.items())
+        return f"total {time.monotonic() - self._start:.1f} s: {steps}"
+
+
+def find_entity(entities: list[str], prefix: str, suffix: str = "") -> str:
+    """Return the one entity id with ``prefix`` (and ``suffix``)."""
+    found = [e for e in entities if e.startswith(prefix) and e.endswith(suffix)]
+    assert len(found) == 1, f"expected one {prefix}*{suffix} entity in {entities}"
+    return found[0]
+
+
+async def emulator_requests(
+    session: aiohttp.ClientSession, emulator_url: str, path: str
+) -> list[dict[str, Any]]:
+    """Return the requests to ``path`` the emulator recorded (its control API)."""
+    async with session.get(f"{emulator_url}/_emulator/requests") as response:
+        assert response.status == 200
+        requests: list[dict[str, Any]] = await response.json()
+    return [r for r in requests if r["path"] == path]
+
+
+async def check_tts(api: HomeAssistantApi, emulator_url: str, tts_entity: str) -> None:
+    """Fetch speech through the TTS proxy: the emulator's MP3 for exactly our text."""
+    url = await api.call("POST", "/api/tts_get_url", {"engine_id": tts_entity, "message": MESSAGE})
+    status, audio = await api.request("GET", url["path"])
+    assert status == 200, audio[:200]
+    # Real MPEG audio as long as the emulator makes this text (0.06 s per character).
+    assert MP3(io.BytesIO(audio)).info.length == pytest.approx(0.06 * len(MESSAGE), abs=0.5)
+    requests = await emulator_requests(api.session, emulator_url, "/v1/tts")
+    assert len(requests) == 1
+    assert requests[0]["method"] == "POST"
+    assert requests[0]["decoded"]["text"] == MESSAGE
+    assert requests[0]["decoded"]["format"] == "mp3"
+
+
+async def check_stt(api: HomeAssistantApi, emulator_url: str, stt_entity: str) -> None:
+    """Post a WAV file to the STT API: the emulator's transcript comes back."""
+    wav = wav_tone(1.5)  # the API refuses audio shorter than 1 s
+    status, body = await api.request(
+        "POST",
+        f"/api/stt/{stt_entity}",
+        data=wav,
+        headers={"X-Speech-Content": STT_HEADER, "Content-Type": "audio/wav"},
+    )
+    assert status == 200, body[:200]
+    assert json.loads(body) == {"result": "success", "text": DEFAULT_TRANSCRIPT}
+    requests = await emulator_requests(api.session, emulator_url, "/v1/asr")
+    assert len(requests) == 1
+    # A real RIFF file is passed on as it is.
+    assert base64.b64decode(requests[0]["decoded"]["audio"]["base64"]) == wav
+
+
+async def check_list_voices(api: HomeAssistantApi, entry_id: str) -> None:
+    """Call the list_voices action with a response over REST."""
+    response = await api.call(
+        "POST",
+        f"/api/services/{DOMAIN}/list_voices?return_response",
+        {"config_entry_id": entry_id, "self_only": False},
+    )
+    result = response["service_response"]
+    assert result["total"] >= len(result["voices"]) > 0
+    assert all({"id", "title", "author", "languages"} <= v.keys() for v in result["voices"])
+
+
+async def check_credit_sensor(api: HomeAssistantApi, credit_sensor: str) -> None:
+    """Read the credit sensor's state."""
+    state = await api.call("GET", f"/api/states/{credit_sensor}")
+    # The emulator starts every account at 10.00 USD; usage only lowers it.
+    assert Decimal(0) < Decimal(state["state"]) <= Decimal("10.00")
+    assert state["attributes"]["unit_of_measurement"] == "USD"
+
+
+async def test_real_home_assistant(socket_enabled: None, tmp_path: Path) -> None:
+    """Onboard a real Home Assistant, add the integration, use every entity and an action."""
+    steps = Steps()
+    config_dir = tmp_path / "config"
+    hass_port = free_port()
+    prepare_config_dir(config_dir, port=hass_port)
+    try:
+        await _run(steps, tmp_path, config_dir, hass_port)
+    except BaseException:
+        # CI keeps no temporary directory: show where it stopped and what Home Assistant said.
+        print(steps.report())  # noqa: T201
+        print(_tail(config_dir / "home-assistant.log") + _tail(tmp_path / "hass.out"))  # noqa: T201
+        raise
+    problems = unexpected_log_records(
+        (config_dir / "home-assistant.log").read_text(encoding="utf-8")
+    )
+    assert not problems, "home-assistant.log:\n" + "\n".join(problems)
+    print(steps.report())  # noqa: T201 - shown with -s: where the time went
+
+
+def _tail(path: Path, lines: int = 80) -> str:
+    """Return the last ``lines`` lines of ``path``, headed by its name."""
+    if not path.exists():
+        return f"--- {path.name}: missing\n"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return f"--- last {lines} lines of {path.name}:\n" + "\n".join(text) + "\n"
+
+
+async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -> None:
+    """Start both processes, configure, use and stop Home Assistant."""
+    async with contextlib.AsyncExitStack() as stack:
+        hass_output = stack.enter_context((tmp_path / "hass.out").open("wb"))
+        emulator_output = stack.enter_context((tmp_path / "emulator.out").open("wb"))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        with steps.step("emulator start"):
+            emulator_url = await launch_emulator(
+                stack, session, free_port(), api_key=API_KEY, output=emulator_output
+            )
+        with steps.step("hass start"):
+            # --skip-pip: a test never installs packages; everything needed is in the venv.
+            hass, api = await launch_hass(
+                stack, session, config_dir, port=hass_port, skip_pip=True, output=hass_output
+            )
+        with steps.step("onboarding"):
+            # Only the owner: finishing core config starts the flows of integrations whose
+            # requirements the test environment does not install (see HomeAssistantApi.onboard).
+            await api.onboard(name="E2E", username="e2e", password="e2e-password", complete=False)
+            await api.wait_running()
+        with steps.step("config flow"):
+            entry = await add_account(api, base_url=emulator_url, api_key=API_KEY)
+            await api.wait_entry_loaded(entry["entry_id"])
+            entities = await api.integration_entities()
+        with steps.step("tts"):
+            await check_tts(api, emulator_url, find_entity(entities, "tts."))
+        with steps.step("stt"):
+            await check_stt(api, emulator_url, find_entity(entities, "stt."))
+        with steps.step("list_voices"):
+            await check_list_voices(api, entry["entry_id"])
+        with steps.step("credit sensor"):
+            await check_credit_sensor(api, find_entity(entities, "sensor.", "_api_credit"))
+        with steps.step("hass stop"):
+            assert await stop_process(hass) == 0
+
+
+def record(level: str, logger: str, message: str, *more_lines: str) -> str:
+    """Return a record in Home Assistant's log format."""
+    return "\n".join(
+        [f"2026-11-24 11:37:16.000 {level} (MainThread) [{logger}] {message}", *more_lines, ""]
+    )
+
+
+TRACEBACK = "Traceback (most recent call last):"
+SAMPLE_LOG = "".join(
+    [
+        record("WARNING", "homeassistant.bootstrap", "Skipping pip installation"),
+        record("WARNING", "homeassistant.loader", f"{ALLOWED_WARNINGS[0]} by Home Assistant."),
+        record("ERROR", "haffmpeg.core", "FFmpeg fails", TRACEBACK, "FileNotFoundError: ffmpeg"),
+        record("DEBUG", "custom_components.fish_audio_suite.api.client", "GET /model -> 200"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("", None),
+        (record("ERROR", "custom_components.fish_audio_suite", "x"), "fish_audio_suite] x"),
+        (
+            record(
+                "ERROR",
+                "homeassistant.components.tts",
+                "Error",
+                TRACEBACK,
+                '  File "custom_components/fish_audio_suite/tts.py", line 1',
+            ),
+            "fish_audio_suite/tts.py",
+        ),
+        (
+            record(
+                "WARNING",
+                "homeassistant.util.loop",
+                "Detected blocking call to open inside the event loop by custom integration "
+                "'fish_audio_suite'",
+            ),
+            "Detected blocking call",
+        ),
+        (record("INFO", "homeassistant.core", "z", TRACEBACK, "ValueError"), "ValueError"),
+        (record("ERROR", "homeassistant.setup", "Setup failed for x"), "Setup failed"),
+    ],
+)
+def test_log_check(extra: str, problem: str | None) -> None:
+    """The log check passes a clean log and reports what the end-to-end test must not see."""
+    problems = unexpected_log_records(SAMPLE_LOG + extra)
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1
+        assert problem in problems[0]
