@@ -11,13 +11,27 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import media_source, tts
+from homeassistant.components import conversation, media_source, tts
+from homeassistant.components.assist_pipeline import (
+    PipelineEvent,
+    PipelineEventType,
+    PipelineInput,
+    PipelineRun,
+    PipelineStage,
+    async_create_default_pipeline,
+)
 from homeassistant.components.tts.const import DATA_COMPONENT, DOMAIN as TTS_DOMAIN
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    chat_session,
+    device_registry as dr,
+    entity_registry as er,
+    intent,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -925,3 +939,107 @@ async def test_live_unknown_voice(
         await _stream_live(hass)
     assert _translation_key(err) == "stream_failed"
     assert "0123456789abcdef0123456789abcdef" in str(err.value)
+
+
+async def test_assist_pipeline_streams_llm_reply(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A real Assist pipeline streaming an LLM reply: our entity speaks it over the WebSocket.
+
+    Only the LLM is stood in for (Home Assistant's conversation call); the pipeline, its
+    text queue, the TTS manager and our entity are the real ones.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    await hass.async_block_till_done()
+    stt_id = next(
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
+        if e.domain == "stt"
+    )
+    pipeline = await async_create_default_pipeline(
+        hass, stt_engine_id=stt_id, tts_engine_id=ENTITY_ID, pipeline_name="LLM"
+    )
+    assert pipeline is not None
+    deltas = [
+        "Here is a long answer from the language model, ",
+        "long enough for the pipeline to stream it. ",
+        "It keeps writing ",
+        "while the voice already speaks.",
+    ]
+    written = asyncio.Event()
+
+    async def llm() -> AsyncGenerator[conversation.AssistantContentDeltaDict]:
+        yield {"role": "assistant"}
+        for delta in deltas:
+            yield {"content": delta}
+            await asyncio.sleep(0.2)
+        written.set()
+
+    async def converse(hass: HomeAssistant, **kwargs: Any) -> conversation.ConversationResult:
+        """Stand in for the LLM agent (the pipeline passes everything by keyword)."""
+        conversation_id: str | None = kwargs["conversation_id"]
+        language: str | None = kwargs.get("language")
+        with (
+            chat_session.async_get_chat_session(hass, conversation_id) as session,
+            conversation.async_get_chat_log(hass, session) as chat_log,
+        ):
+            async for _content in chat_log.async_add_delta_content_stream("test-agent", llm()):
+                pass
+            response = intent.IntentResponse(language or "en")
+            response.async_set_speech("".join(deltas))
+            return conversation.ConversationResult(
+                response=response, conversation_id=session.conversation_id
+            )
+
+    events: list[PipelineEvent] = []
+    with (
+        patch(
+            "homeassistant.components.assist_pipeline.pipeline.conversation.async_get_agent_info",
+            return_value=conversation.AgentInfo(
+                id="test-agent", name="Test LLM", supports_streaming=True
+            ),
+        ),
+        patch(
+            "homeassistant.components.assist_pipeline.pipeline.conversation.async_converse",
+            converse,
+        ),
+        chat_session.async_get_chat_session(hass) as session,
+    ):
+        pipeline_input = PipelineInput(
+            intent_input="Tell me something long",
+            session=session,
+            run=PipelineRun(
+                hass,
+                context=Context(),
+                pipeline=pipeline,
+                start_stage=PipelineStage.INTENT,
+                end_stage=PipelineStage.TTS,
+                event_callback=events.append,
+            ),
+        )
+        await pipeline_input.validate()
+        await pipeline_input.execute()
+
+    by_type = {event.type: event.data for event in events}
+    assert PipelineEventType.ERROR not in by_type, by_type.get(PipelineEventType.ERROR)
+    run_start = by_type[PipelineEventType.RUN_START]
+    assert run_start is not None
+    assert run_start["tts_output"]["stream_response"] is True
+    assert written.is_set()
+
+    client = await hass_client()
+    response = await client.get(run_start["tts_output"]["url"])
+    assert response.status == 200
+    assert await response.read()
+    # Streamed over the WebSocket, never as one HTTP request, with the whole reply.
+    assert not _tts_requests(emulator)
+    [session_record] = emulator.ws_sessions
+    texts = [e for e in session_record.events if e["event"] == "text"]
+    assert "".join(e["text"] for e in texts) == "".join(deltas)
+    assert len(texts) > 1  # the first batch, then the deltas as the LLM wrote them
+    first_audio = next(s for s in session_record.sent if s.get("event") == "audio")
+    assert first_audio["monotonic"] < texts[-1]["monotonic"]
