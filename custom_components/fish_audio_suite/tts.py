@@ -161,9 +161,9 @@ class _IncomingMessage:
     Which path a message takes is decided from the message generator itself, without waiting
     for an LLM. Home Assistant hands a complete message (`tts.speak`, an Assist reply that was
     short or finished before speech started) as a generator that yields everything at once
-    and then ends without suspending. An Assist pipeline that streams an LLM reply hands a generator over a
-    queue: its first chunk (the 60-odd characters the pipeline gathered before it started
-    streaming) is there at once, and the next ones only as the LLM writes them. So the first
+    and then ends without suspending. An Assist pipeline that streams an LLM reply hands a
+    generator over a queue: its first chunk (the 60-odd characters the pipeline gathered
+    before it started streaming) is there at once, the next ones only as the LLM writes them. So the first
     chunk is awaited, then every further chunk is read only while it is *already* available:
     each read runs as an eager task, which finishes synchronously when the generator has the
     chunk or has ended. If the generator ends that way, the message is complete and goes over
