@@ -164,13 +164,14 @@ class _IncomingMessage:
     and then ends without suspending. An Assist pipeline that streams an LLM reply hands a
     generator over a queue: its first chunk (the 60-odd characters the pipeline gathered
     before it started streaming) is there at once, the next ones only as the LLM writes them.
-    So the first chunk is awaited, then every further chunk is read only while it is
-    *already* available: each read runs as an eager task, which finishes synchronously when
-    the generator has the chunk or has ended. If the generator ends that way, the message is complete and goes over
-    HTTP; the first read that would have to wait means the text is still being written, and
-    the message goes over the live WebSocket with the pending read handed on rather than
-    cancelled (cancelling it would end the pipeline's generator); it is cancelled only when
-    the consumer stops listening.
+
+    So the first chunk is awaited, then every further chunk is read only while it is already
+    available: each read runs as an eager task, which finishes synchronously when the
+    generator has the chunk or has ended. If the generator ends that way, the message is
+    complete and goes over HTTP. The first read that would have to wait means the text is
+    still being written: the message goes over the live WebSocket, and the pending read is
+    handed on rather than cancelled (cancelling it would end the pipeline's generator); it is
+    cancelled only when the consumer stops listening.
     """
 
     def __init__(self, chunks: AsyncIterator[str]) -> None:
