@@ -70,6 +70,21 @@ def free_port() -> int:
         return port
 
 
+def ensure_port_free(port: int, what: str) -> None:
+    """Fail early if ``port`` is taken: the harness would otherwise talk to another server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves do: connections of an earlier run still in TIME_WAIT must
+        # not count, a listening socket still does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            raise HarnessError(
+                f"port {port} on {LOOPBACK} is in use: stop what runs there or choose "
+                f"another port for {what}"
+            ) from None
+
+
 def prepare_config_dir(config_dir: Path, *, port: int) -> None:
     """Create a configuration directory that loads the integration from this repository.
 
@@ -520,6 +535,9 @@ async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
     config_dir: Path = (
         args.config or (DEFAULT_DEMO_CONFIG_DIR if args.demo else DEFAULT_CONFIG_DIR)
     ).resolve()
+    ensure_port_free(args.port, "Home Assistant (--port)")
+    if args.demo:
+        ensure_port_free(args.emulator_port, "the emulator (--emulator-port)")
     prepare_config_dir(config_dir, port=args.port)
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
