@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
@@ -41,6 +43,17 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
     """Let Home Assistant load custom_components/fish_audio_suite in every test."""
     return
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
+    """Keep Home Assistant's TTS file cache in the test's own directory.
+
+    By default it lives in the harness's shared configuration directory, where a reply cached
+    by one run would answer the next one without asking the emulator.
+    """
+    with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
+        yield tmp_path
 
 
 @pytest.fixture

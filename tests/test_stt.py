@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 import io
 import logging
-from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 import wave
 
 from aiohttp import ClientSession
@@ -627,18 +625,6 @@ async def test_ogg_label_on_other_audio(
 # --- an Assist pipeline: our speech-to-text in, our text-to-speech out ------------------------
 
 
-@pytest.fixture
-def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
-    """Keep Home Assistant's TTS file cache in the test's own directory.
-
-    By default it lives in the harness's shared configuration directory, where a reply cached
-    by one run would answer the next one without asking the emulator.
-    """
-    with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
-        yield tmp_path
-
-
-@pytest.mark.usefixtures("tts_cache_dir")
 async def test_assist_pipeline_stt_to_tts(
     hass: HomeAssistant,
     hass_client: ClientFactory,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator
 from datetime import timedelta
-from pathlib import Path
 import time
 from typing import Any
 from unittest.mock import patch
@@ -60,17 +59,6 @@ OWN_VOICE = SEED_VOICE_IDS["own_private"]
 SENTENCE = "Hello from Home Assistant. This is Fish Audio speaking."
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture(autouse=True)
-def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
-    """Keep Home Assistant's TTS file cache in the test's own directory.
-
-    Its default is inside the shared test configuration directory, where files would
-    outlive the test and answer the next run from the cache.
-    """
-    with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
-        yield tmp_path
 
 
 def _entity(hass: HomeAssistant, entity_id: str = ENTITY_ID) -> FishAudioTTSEntity:
@@ -185,16 +173,41 @@ async def test_supported_voices(
     hass_ws_client: WebSocketGenerator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Assist's voice picker lists the account's own voices."""
+    """Assist's voice picker lists the account's own voices, the configured one first.
+
+    A pipeline with no voice chosen speaks with the first voice listed.
+    """
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(
         {"type": "tts/engine/voices", "engine_id": ENTITY_ID, "language": "de-DE"}
     )
     msg = await client.receive_json()
     assert msg["success"]
+    (subentry,) = init_integration.subentries.values()
+    configured = subentry.data["voice_id"]
     own = [{"voice_id": v.id, "name": v.title} for v in init_integration.runtime_data.voices]
-    assert msg["result"]["voices"] == own  # in the API's order
     assert sorted(v["name"] for v in own) == ["My Kitchen Voice", "My Shared Voice"]
+    first = next(v for v in own if v["voice_id"] == configured)
+    # The rest keep the API's order.
+    assert msg["result"]["voices"] == [first, *(v for v in own if v is not first)]
+
+
+@pytest.mark.parametrize(
+    "voice_settings",
+    [
+        voice_subentry_data(voice_id=SEED_VOICE_IDS["own_private"]),
+        voice_subentry_data(voice_id=SEED_VOICE_IDS["own_public"]),
+    ],
+)
+async def test_supported_voices_configured_first(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Whichever own voice is configured, it leads the list, with its own title."""
+    (subentry,) = init_integration.subentries.values()
+    voices = _entity(hass).async_get_supported_voices("en")
+    assert voices[0].voice_id == subentry.data["voice_id"]
+    assert voices[0].name in {"My Kitchen Voice", "My Shared Voice"}
+    assert len(voices) == 2
 
 
 @pytest.mark.parametrize(
@@ -1043,3 +1056,12 @@ async def test_assist_pipeline_streams_llm_reply(
     assert len(texts) > 1  # the first batch, then the deltas as the LLM wrote them
     first_audio = next(s for s in session_record.sent if s.get("event") == "audio")
     assert first_audio["monotonic"] < texts[-1]["monotonic"]
+
+
+@pytest.mark.parametrize("voice_settings", [voice_subentry_data(voice_id="")])
+async def test_supported_voices_default_voice(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """On Fish Audio's default voice, the account's voices keep the API's order."""
+    voices = _entity(hass).async_get_supported_voices("en")
+    assert [v.voice_id for v in voices] == [v.id for v in init_integration.runtime_data.voices]

@@ -65,7 +65,7 @@ from .const import (
 from .helpers import api_errors, tts_options
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     from .coordinator import FishAudioConfigEntry
 
@@ -404,7 +404,7 @@ def _open_output(hass: HomeAssistant, filename: str) -> _OutputFile:
 
 
 async def _async_write_stream(
-    hass: HomeAssistant, output: _OutputFile, chunks: AsyncIterator[bytes]
+    hass: HomeAssistant, output: _OutputFile, chunks: AsyncGenerator[bytes]
 ) -> int:
     """Write streamed audio to ``output`` off the event loop; return the number of bytes.
 
@@ -415,7 +415,7 @@ async def _async_write_stream(
     buffered = 0
     try:
         # aclosing: a failed write drops the HTTP response at once instead of at GC time.
-        async with aclosing(cast("AsyncGenerator[bytes]", chunks)) as stream:
+        async with aclosing(chunks) as stream:
             async for chunk in stream:
                 buffer.append(chunk)
                 buffered += len(chunk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.tts import (
     ATTR_PREFERRED_FORMAT,
@@ -250,9 +250,12 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         """
         voices = [Voice(voice.id, voice.title) for voice in self.entry.runtime_data.voices]
         configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
-        if configured and all(voice.voice_id != configured for voice in voices):
-            # A public voice picked for this entity is not among the account's own.
-            voices.insert(0, Voice(configured, self.subentry.title))
+        if configured:
+            # The configured voice comes first: a pipeline with no voice chosen uses the first
+            # one. It may be a public voice, not among the account's own.
+            title = next((v.name for v in voices if v.voice_id == configured), None)
+            voices = [v for v in voices if v.voice_id != configured]
+            voices.insert(0, Voice(configured, title or self.subentry.title))
         return voices
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
@@ -341,7 +344,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             else:
                 incoming = _IncomingMessage(message)
                 text, pending = await incoming.read_available()
-            source: AsyncIterator[bytes]
+            source: AsyncGenerator[bytes]
             if incoming is not None and pending is not None:
                 source = runtime.client.tts_live(
                     incoming.text(text, pending), synthesis.options, flush=FlushPolicy()
@@ -354,8 +357,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                 with api_errors(self.entry, voice_id=synthesis.options.reference_id):
                     # aclosing: a consumer that stops listening releases the HTTP response
                     # or closes the WebSocket at once instead of at garbage collection.
-                    # (The client's generators are typed as iterators; they are generators.)
-                    async with contextlib.aclosing(cast("AsyncGenerator[bytes]", source)) as audio:
+                    async with contextlib.aclosing(source) as audio:
                         async for chunk in audio:
                             yield chunk
             finally:

@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, Sequence
 import contextlib
 import json
 import logging
@@ -639,7 +631,7 @@ class FishAudioClient:
 
     def tts(
         self, text: str, options: TTSOptions, *, chunk_size: int = TTS_READ_SIZE
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         """Synthesise `text` over HTTP (`POST /v1/tts`), yielding audio as it arrives.
 
         Errors are detected before the first byte is yielded. 429/502/503/504 and connection
@@ -746,7 +738,7 @@ class FishAudioClient:
         options: TTSOptions,
         *,
         flush: FlushPolicy | None = None,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         """Synthesise streamed text over the `/v1/tts/live` WebSocket.
 
         Text is forwarded as it arrives and flushed per `flush` (default FlushPolicy());
