@@ -138,7 +138,11 @@ def start_hass(
         command.append("--skip-pip")
     command.extend(extra_args)
     return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-        command, cwd=config_dir, stdout=output, stderr=subprocess.STDOUT if output else None
+        command,
+        cwd=config_dir,
+        stdin=subprocess.DEVNULL,  # nothing to read; never compete with pytest for the terminal
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
 
 
@@ -156,7 +160,11 @@ def start_emulator(port: int, *, api_key: str, output: IO[bytes] | None) -> subp
         api_key,
     ]
     return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-        command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT if output else None
+        command,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
     )
 
 
