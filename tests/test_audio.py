@@ -129,6 +129,32 @@ async def test_read_capped_gives_up_on_a_stalled_stream() -> None:
         await read_capped(stalled(), max_bytes=100, idle_timeout=0.01)
 
 
+async def test_read_capped_keeps_a_slow_stream() -> None:
+    """A stream that never pauses as long as the bound is read whole, however long it runs."""
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for _ in range(12):  # 12 x 30 ms: seven times the 50 ms bound in all
+            await asyncio.sleep(0.03)
+            yield b"ab"
+
+    assert await read_capped(trickle(), max_bytes=100, idle_timeout=0.05) == b"ab" * 12
+
+
+async def test_read_capped_notices_a_stall_after_flowing() -> None:
+    """The bound is re-armed as chunks flow, and still fires when they stop."""
+    never = asyncio.Event()
+
+    async def flow_then_stall() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            await asyncio.sleep(0.02)
+            yield b"x"
+        await never.wait()
+        yield b"never"  # pragma: no cover
+
+    with pytest.raises(AudioStalledError, match="5 bytes before"):
+        await read_capped(flow_then_stall(), max_bytes=100, idle_timeout=0.04)
+
+
 def test_wav_duration_walks_chunks() -> None:
     """Extra chunks (LIST, odd-sized with padding) before the data chunk are skipped."""
     pcm = _frames(8000)

@@ -603,7 +603,10 @@ async def test_stalled_stream(
     )
     await asyncio.sleep(0)
     assert not task.done()
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=STREAM_IDLE_TIMEOUT + 1))
+    # A stall is noticed between one and one and a half idle bounds after the last chunk.
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=STREAM_IDLE_TIMEOUT * 1.5 + 1)
+    )
     result = await task
 
     _assert_failed(result, caplog, "no audio arrived for 30 s")
