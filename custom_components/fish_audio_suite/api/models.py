@@ -9,11 +9,11 @@ data: datetimes as ISO 8601 strings and Decimal amounts as strings (a float woul
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import math
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
 from .const import DEFAULT_MODEL, FORMATS, LATENCIES, MP3_BITRATES, OPUS_BITRATES, SAMPLE_RATES
 
@@ -114,8 +114,34 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     return ()
 
 
+class _JsonModel:
+    """A model whose JSON form is its fields, in order, made JSON-ready.
+
+    Amounts (Decimal) become strings so "12.3400" stays exact, datetimes ISO 8601 strings,
+    tuples lists, and nested models their own JSON form.
+    """
+
+    __slots__ = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(cast("Any", self))}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _JsonModel):
+        return value.as_dict()
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Credit:
+class Credit(_JsonModel):
     """API credit of the account (`GET /wallet/self/api-credit`)."""
 
     id: str | None = None
@@ -153,24 +179,9 @@ class Credit:
             updated_at=_datetime(data.get("updated_at")),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data (amounts as strings)."""
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "credit": str(self.credit),
-            "cumulative_top_up": (
-                str(self.cumulative_top_up) if self.cumulative_top_up is not None else None
-            ),
-            "has_free_credit": self.has_free_credit,
-            "has_phone_sha256": self.has_phone_sha256,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Package:
+class Package(_JsonModel):
     """Platform (subscription) package of the account (`GET /wallet/self/package`)."""
 
     id: str | None = None
@@ -214,25 +225,9 @@ class Package:
             current_period_end=_datetime(data.get("current_period_end")),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "type": self.type,
-            "total": self.total,
-            "balance": self.balance,
-            "extra_balance": self.extra_balance,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "finished_at": _iso(self.finished_at),
-            "billing_period": self.billing_period,
-            "current_period_end": _iso(self.current_period_end),
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceAuthor:
+class VoiceAuthor(_JsonModel):
     """Author of a voice model."""
 
     id: str
@@ -258,13 +253,9 @@ class VoiceAuthor:
             avatar=_str(data, "avatar"),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {"id": self.id, "nickname": self.nickname, "avatar": self.avatar}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceSample:
+class VoiceSample(_JsonModel):
     """A sample clip of a voice model."""
 
     title: str = ""
@@ -289,18 +280,9 @@ class VoiceSample:
             audio=_str(data, "audio"),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {
-            "title": self.title,
-            "text": self.text,
-            "task_id": self.task_id,
-            "audio": self.audio,
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Voice:
+class Voice(_JsonModel):
     """A voice model (`ModelEntity`, PROTOCOL.md §6.6)."""
 
     id: str
@@ -373,35 +355,9 @@ class Voice:
             updated_at=_datetime(data.get("updated_at")),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {
-            "id": self.id,
-            "type": self.type,
-            "title": self.title,
-            "description": self.description,
-            "cover_image": self.cover_image,
-            "train_mode": self.train_mode,
-            "state": self.state,
-            "tags": list(self.tags),
-            "samples": [sample.as_dict() for sample in self.samples],
-            "languages": list(self.languages),
-            "visibility": self.visibility,
-            "lock_visibility": self.lock_visibility,
-            "like_count": self.like_count,
-            "mark_count": self.mark_count,
-            "shared_count": self.shared_count,
-            "task_count": self.task_count,
-            "liked": self.liked,
-            "marked": self.marked,
-            "author": self.author.as_dict() if self.author is not None else None,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VoicePage:
+class VoicePage(_JsonModel):
     """One page of `GET /model`."""
 
     total: int = 0
@@ -432,17 +388,9 @@ class VoicePage:
             has_more=_opt_bool(data, "has_more"),
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {
-            "total": self.total,
-            "items": [item.as_dict() for item in self.items],
-            "has_more": self.has_more,
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ASRSegment:
+class ASRSegment(_JsonModel):
     """A timed piece of a transcript (seconds)."""
 
     text: str = ""
@@ -461,13 +409,9 @@ class ASRSegment:
         """
         return cls(text=_str(data, "text"), start=_float(data, "start"), end=_float(data, "end"))
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {"text": self.text, "start": self.start, "end": self.end}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ASRResult:
+class ASRResult(_JsonModel):
     """Result of `POST /v1/asr`.
 
     `duration` is passed on as the server states it: seconds per the API docs, although the
@@ -504,15 +448,6 @@ class ASRResult:
             language=str(language) if language is not None else None,
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {
-            "text": self.text,
-            "duration": self.duration,
-            "segments": [segment.as_dict() for segment in self.segments],
-            "language": self.language,
-        }
-
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not low <= value <= high:
@@ -525,7 +460,7 @@ def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TTSOptions:
+class TTSOptions(_JsonModel):
     """Settings of a TTS request (HTTP and live), validated on creation.
 
     Defaults are the SDK's (PROTOCOL.md §3.1), except the model: s2.1-pro, the vendor's
@@ -605,24 +540,6 @@ class TTSOptions:
         if not include_none:
             request = {key: value for key, value in request.items() if value is not None}
         return request
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data (for diagnostics)."""
-        return {
-            "model": self.model,
-            "reference_id": self.reference_id,
-            "format": self.format,
-            "sample_rate": self.sample_rate,
-            "mp3_bitrate": self.mp3_bitrate,
-            "opus_bitrate": self.opus_bitrate,
-            "latency": self.latency,
-            "speed": self.speed,
-            "volume": self.volume,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "normalize": self.normalize,
-            "chunk_length": self.chunk_length,
-        }
 
 
 __all__ = [
