@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import MappingProxyType
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fish_audio_suite.const import CONF_LOW_CREDIT_THRESHOLD, DOMAIN
+from custom_components.fish_audio_suite.const import (
+    CONF_LOW_CREDIT_THRESHOLD,
+    DOMAIN,
+    SUBENTRY_VOICE,
+)
 from emulator import FishAudioEmulator
 
-from .conftest import TEST_API_KEY
+from .conftest import TEST_API_KEY, voice_subentry_data
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -186,3 +191,36 @@ async def test_payment_required_issue_until_credit_rises(
     emulator.state.credit += Decimal(5)
     await coordinator.async_refresh()
     assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_voice_devices_follow_subentries(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Adding a voice adds its device and entity at once; removing it removes both."""
+    entities = er.async_get(hass)
+
+    def voice_device() -> dr.DeviceEntry | None:
+        devices = dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id)
+        return next((d for d in devices if (DOMAIN, subentry.subentry_id) in d.identifiers), None)
+
+    subentry = ConfigSubentry(
+        data=MappingProxyType(voice_subentry_data(name="Butler")),
+        subentry_type=SUBENTRY_VOICE,
+        title="Butler",
+        unique_id=None,
+    )
+    hass.config_entries.async_add_subentry(init_integration, subentry)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    device = voice_device()
+    assert device is not None
+    assert device.name == "Butler"
+    entity_id = entities.async_get_entity_id("tts", DOMAIN, subentry.subentry_id)
+    assert entity_id == "tts.butler_text_to_speech"
+    assert hass.states.get(entity_id) is not None
+
+    hass.config_entries.async_remove_subentry(init_integration, subentry.subentry_id)
+    await hass.async_block_till_done()
+    assert voice_device() is None
+    assert entities.async_get_entity_id("tts", DOMAIN, subentry.subentry_id) is None
+    assert hass.states.get(entity_id) is None
