@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 import time
 from typing import Any
@@ -578,20 +578,27 @@ async def test_pipeline_style_queue(
     ]
 
 
-async def test_consumer_stops_early(
-    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
-) -> None:
-    """A consumer that stops listening closes the WebSocket and the pending text read."""
-    cancelled = asyncio.Event()
+def _stalling_llm(first: str, cancelled: asyncio.Event) -> Callable[[], AsyncGenerator[str]]:
+    """Return an LLM stand-in that writes ``first``, then waits until cancelled (and says so)."""
 
-    async def slow_llm() -> AsyncGenerator[str]:
-        yield "First sentence is here. "
+    async def llm() -> AsyncGenerator[str]:
+        yield first
         try:
             await asyncio.sleep(3600)
         except asyncio.CancelledError:
             cancelled.set()
             raise
         yield "never"  # pragma: no cover
+
+    return llm
+
+
+async def test_consumer_stops_early(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A consumer that stops listening closes the WebSocket and the pending text read."""
+    cancelled = asyncio.Event()
+    slow_llm = _stalling_llm("First sentence is here. ", cancelled)
 
     entity = _entity(hass)
     assert entity.default_options is not None
@@ -918,15 +925,7 @@ async def test_live_refused_while_text_is_written(
 ) -> None:
     """A refused stream ends at once, and the read waiting on the LLM is stopped."""
     cancelled = asyncio.Event()
-
-    async def stalled_llm() -> AsyncGenerator[str]:
-        yield "A first sentence. "
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        yield "never"  # pragma: no cover
+    stalled_llm = _stalling_llm("A first sentence. ", cancelled)
 
     emulator.faults.ws("reject-402")
     stream = tts.async_create_stream(hass, ENTITY_ID)
