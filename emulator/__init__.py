@@ -1,11 +1,13 @@
 """A local emulator of the Fish Audio API for tests, benchmarks and the demo mode.
 
-It speaks the protocol of PROTOCOL.md on loopback (REST, msgpack, multipart and the live TTS
+It speaks the protocol of PROTOCOL.md (or, as ``FishSpeechEmulator``, a self-hosted Fish
+Speech server's API) on loopback (REST, msgpack, multipart and the live TTS
 WebSocket), records every request byte-exact, and injects faults on demand.
 """
 
 from .app import FishAudioEmulator
 from .faults import PRESETS, WS_MODES, FaultInjector
+from .fish_speech import FishSpeechEmulator
 from .state import (
     Account,
     EmulatorState,
@@ -22,6 +24,7 @@ __all__ = [
     "EmulatorState",
     "FaultInjector",
     "FishAudioEmulator",
+    "FishSpeechEmulator",
     "PackageState",
     "RecordedPart",
     "RecordedRequest",

@@ -1,5 +1,6 @@
 """Run the emulator as a process: ``python -m emulator --host 127.0.0.1 --port 8099``.
 
+``--fish-speech`` runs the self-hosted Fish Speech server's API instead of Fish Audio's.
 Prints the base URL on its own line (scripts read it) and runs until SIGINT or SIGTERM.
 """
 
@@ -13,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .app import FishAudioEmulator
+from .fish_speech import FishSpeechEmulator, demo_references
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,11 +60,34 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=True,
         help="start with the seed voice library",
     )
+    parser.add_argument(
+        "--fish-speech",
+        action="store_true",
+        help="emulate a self-hosted Fish Speech server (--api-key optional, at most one)",
+    )
+    parser.add_argument(
+        "--max-text-length", type=int, default=0, help="Fish Speech: longest text (0: any)"
+    )
+    parser.add_argument(
+        "--sentence-latency-ms",
+        type=float,
+        default=0.0,
+        help="Fish Speech: synthesis time per sentence",
+    )
     return parser.parse_args(argv)
 
 
-def build(args: argparse.Namespace) -> FishAudioEmulator:
+def build(args: argparse.Namespace) -> FishAudioEmulator | FishSpeechEmulator:
     """Return an emulator configured from parsed arguments."""
+    if args.fish_speech:
+        if args.api_keys and len(args.api_keys) > 1:
+            raise SystemExit("a Fish Speech server takes at most one --api-key")
+        return FishSpeechEmulator(
+            api_key=args.api_keys[0] if args.api_keys else None,
+            max_text_length=args.max_text_length,
+            sentence_latency=args.sentence_latency_ms / 1000,
+            references=demo_references() if args.seed_voices else None,
+        )
     return FishAudioEmulator(
         api_keys=args.api_keys or ("test-key",),
         user_id=args.user_id,
@@ -75,7 +100,9 @@ def build(args: argparse.Namespace) -> FishAudioEmulator:
     )
 
 
-async def serve(emulator: FishAudioEmulator, host: str, port: int, stop: asyncio.Event) -> None:
+async def serve(
+    emulator: FishAudioEmulator | FishSpeechEmulator, host: str, port: int, stop: asyncio.Event
+) -> None:
     """Run ``emulator`` until ``stop`` is set."""
     await emulator.start(host, port)
     try:
