@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+import wave
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,6 +25,9 @@ from custom_components.fish_audio_suite.const import (
     VOICE_DEFAULTS,
 )
 from emulator import FishAudioEmulator
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
+TRANSLATIONS = json.loads((INTEGRATION / "translations" / "en.json").read_text())
 
 TEST_API_KEY = "test-key"
 TEST_USER_ID = "user-1"
@@ -110,3 +116,50 @@ async def init_integration(
     if config_entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def allowed_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A directory Home Assistant may read and write; tmp_path itself stays outside."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    hass.config.allowlist_external_dirs = {str(allowed)}
+    return allowed
+
+
+@pytest.fixture
+def outside_dir(tmp_path: Path) -> Path:
+    """A directory outside the allow-list."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    return outside
+
+
+def make_wav(path: Path, seconds: float = 1.5, rate: int = 16000) -> bytes:
+    """Write a mono 16-bit WAV of a quiet tone and return its bytes."""
+    frames = int(seconds * rate)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join((i % 64 * 8).to_bytes(2, "little") for i in range(frames)))
+    return path.read_bytes()
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """Create a file of ``size`` bytes without writing them (a hole)."""
+    with path.open("wb") as file:
+        file.truncate(size)
+    return path
+
+
+def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) -> None:
+    """Assert the error's translation key (which must exist) and some placeholders."""
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == key
+    assert key in TRANSLATIONS["exceptions"]
+    for name, value in placeholders.items():
+        assert err.translation_placeholders is not None
+        assert err.translation_placeholders[name] == value
+    message = TRANSLATIONS["exceptions"][key]["message"]
+    assert message.format(**(err.translation_placeholders or {}))  # every placeholder given

@@ -2,32 +2,16 @@
 
 Registered once in ``async_setup``; every action names the account with ``config_entry_id``.
 
-File safety (DESIGN.md section 8): every path an action reads or writes must be absolute and
-pass ``hass.config.is_allowed_path``; it is then resolved (symlinks followed) and checked again,
-so a symlink inside an allowed directory cannot reach outside it, and opened with
-``O_NOFOLLOW`` so it cannot be swapped for a symlink in between. Files are read in the executor,
-size-capped, and all of an action's files are read before its first API call, so a rejected
-file never leaves a half-done change behind (no voice created without its samples).
-
-Media-source ids (``media-source://...``) are resolved with media_source; local media resolves
-to a file under a media directory, which then goes through the same checks. Media that has no
-local file (cameras, radio streams, generated TTS) is rejected with a clear error: fetching
-arbitrary URLs on the user's behalf would turn these actions into a way to make Home Assistant
-download from anywhere.
+Files are read and written through ``files.py``, the file-system security boundary; all
+of an action's files are read before its first API call, so a rejected file never leaves a
+half-done change behind (no voice created without its samples).
 """
 
 from __future__ import annotations
 
-from contextlib import aclosing
-from dataclasses import dataclass
-import os
-from pathlib import Path
 import re
-import stat
-import tempfile
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from homeassistant.components.media_source import async_resolve_media, is_media_source_id
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, Platform
 from homeassistant.core import (
@@ -37,7 +21,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
@@ -62,11 +46,10 @@ from .const import (
     SPEED_RANGE,
     VOLUME_RANGE,
 )
+from .files import async_read_files, async_write_stream, open_output
 from .helpers import api_errors, tts_options
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Sequence
-
     from .coordinator import FishAudioConfigEntry
 
 SERVICE_LIST_VOICES = "list_voices"
@@ -107,9 +90,6 @@ SAMPLE_MAX_BYTES = 20 * 1024 * 1024
 SAMPLES_TOTAL_MAX_BYTES = 50 * 1024 * 1024
 # Cover images are shown as small thumbnails; anything bigger is a mistake, not a cover.
 COVER_IMAGE_MAX_BYTES = 5 * 1024 * 1024
-# Synthesised audio is written in pieces of at least this size: one executor job per network
-# chunk (4 KiB) would cost more than the writing itself.
-WRITE_BUFFER_BYTES = 256 * 1024
 TTS_CHUNK_BYTES = 64 * 1024
 
 # The client refuses other ids; checking here gives the user a translated error instead.
@@ -249,193 +229,14 @@ async def _async_refresh_voices(
     runtime.voices = list(page.items)
 
 
-# ---------------------------------------------------------------------- file input
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """A file an action reads: what the user gave, and the local path it stands for."""
-
-    given: str
-    path: Path
-
-
-async def _async_resolve_source(hass: HomeAssistant, source: str) -> _Source:
-    """Turn a path or a media-source id into a local path (not yet checked)."""
-    if not is_media_source_id(source):
-        return _Source(source, Path(source))
-    try:
-        media = await async_resolve_media(hass, source, None)
-    except HomeAssistantError as err:  # Unresolvable, or media_source not loaded
-        raise _invalid("media_unresolvable", media_id=source, error=str(err)) from err
-    if media.path is None:
-        raise _invalid("media_not_local", media_id=source)
-    return _Source(source, media.path)
-
-
-# O_NOFOLLOW: a checked path cannot be swapped for a symlink before it is opened.
-# O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever (it is then refused
-# as not a regular file); regular files ignore the flag.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def _open_allowed(hass: HomeAssistant, source: _Source) -> int:
-    """Open ``source`` for reading if it, and where its symlinks lead, are allowed.
-
-    Runs in the executor (``is_allowed_path`` and ``resolve`` touch the file system). A path
-    outside the allow-list is refused before its existence is looked at, so the action
-    cannot probe the rest of the file system.
-    """
-    path = source.path
-    try:
-        # A symlink inside an allowed directory may point anywhere: where it lands is
-        # checked too (is_allowed_path resolves as well; this keeps the rule explicit here).
-        if (
-            path.is_absolute()
-            and hass.config.is_allowed_path(str(path))
-            and hass.config.is_allowed_path(str(resolved := path.resolve(strict=True)))
-        ):
-            return os.open(resolved, _OPEN_FLAGS)
-    except FileNotFoundError as err:
-        raise _invalid("file_not_found", path=source.given) from err
-    except (OSError, RuntimeError) as err:  # permission denied, symlink loop, name too long
-        raise _invalid("file_read_failed", path=source.given, error=str(err)) from err
-    raise _invalid("path_not_allowed", path=source.given)
-
-
-def _read_file(hass: HomeAssistant, source: _Source, max_bytes: int) -> bytes:
-    """Read one allowed, regular, non-empty file of at most ``max_bytes`` (executor)."""
-    fd = _open_allowed(hass, source)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _invalid("not_a_file", path=source.given)
-        with open(fd, "rb", closefd=False) as file:
-            # One byte past the cap tells an oversize file without reading all of it.
-            data = file.read(max_bytes + 1)
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:
-        raise _invalid("file_too_large", path=source.given, max_mb=f"{max_bytes / _MB:g}")
-    if not data:
-        raise _invalid("file_empty", path=source.given)
-    return data
-
-
-def _read_files(hass: HomeAssistant, sources: Sequence[_Source], max_bytes: int) -> list[bytes]:
-    """Read several files with `_read_file` (executor)."""
-    return [_read_file(hass, source, max_bytes) for source in sources]
-
-
-async def _async_read_files(
-    hass: HomeAssistant, given: Sequence[str], max_bytes: int
-) -> list[bytes]:
-    """Resolve, check and read files given as paths or media-source ids."""
-    sources = [await _async_resolve_source(hass, item) for item in given]
-    return await hass.async_add_executor_job(_read_files, hass, sources, max_bytes)
+# ------------------------------------------------------------------------ files
 
 
 async def _async_read_cover(hass: HomeAssistant, call: ServiceCall) -> bytes | None:
     """Read the call's cover image, if it names one."""
     if (cover := call.data.get(ATTR_COVER_IMAGE)) is None:
         return None
-    return (await _async_read_files(hass, [cover], COVER_IMAGE_MAX_BYTES))[0]
-
-
-# --------------------------------------------------------------------- file output
-
-
-class _OutputFile:
-    """A file written under a temporary name and renamed into place only when complete.
-
-    Every method does blocking I/O and runs in the executor.
-    """
-
-    def __init__(self, target: Path) -> None:
-        """Create the temporary file next to ``target`` (same file system: atomic rename)."""
-        self.target = target
-        # The name is cut so that a target name near the 255-byte limit still gets a temp name.
-        fd, name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name[:32]}.", suffix=".part"
-        )
-        self._temp = Path(name)
-        self._file: BinaryIO = os.fdopen(fd, "wb")
-
-    def write(self, data: bytes) -> None:
-        """Append data."""
-        self._file.write(data)
-
-    def commit(self, tail: bytes) -> None:
-        """Write the last data, close, and move the file into place."""
-        self._file.write(tail)
-        self._file.close()
-        # mkstemp makes the file private to its owner; audio for media players is not secret.
-        self._temp.chmod(0o644)
-        self._temp.replace(self.target)
-
-    def discard(self) -> None:
-        """Close and delete the temporary file: no partial file is left behind."""
-        self._file.close()
-        self._temp.unlink(missing_ok=True)
-
-
-def _open_output(hass: HomeAssistant, filename: str) -> _OutputFile:
-    """Check the target of a synthesised file and open its temporary file (executor)."""
-    path = Path(filename)
-    if not path.is_absolute() or not path.name:
-        raise _invalid("path_not_allowed", path=filename)
-    try:
-        if not hass.config.is_allowed_path(filename):
-            raise _invalid("path_not_allowed", path=filename)
-        try:
-            parent = path.parent.resolve(strict=True)
-        except FileNotFoundError as err:
-            raise _invalid("directory_not_found", path=filename) from err
-        target = parent / path.name
-        # Never write through a symlink, and re-check the resolved directory (a symlinked
-        # directory inside an allowed one may point anywhere): the temporary file is
-        # created there too, so the directory itself must be allowed.
-        if target.is_symlink() or not hass.config.is_allowed_path(str(parent)):
-            raise _invalid("path_not_allowed", path=filename)
-        if target.exists() and not target.is_file():
-            raise _invalid("not_a_file", path=filename)
-        return _OutputFile(target)
-    except (OSError, RuntimeError) as err:  # permission denied, name too long, symlink loop
-        raise _invalid("write_failed", path=filename, error=str(err)) from err
-
-
-async def _async_write_stream(
-    hass: HomeAssistant, output: _OutputFile, chunks: AsyncGenerator[bytes]
-) -> int:
-    """Write streamed audio to ``output`` off the event loop; return the number of bytes.
-
-    On any failure (the stream breaking off included) the temporary file is removed.
-    """
-    written = 0
-    buffer: list[bytes] = []
-    buffered = 0
-    try:
-        # aclosing: a failed write drops the HTTP response at once instead of at GC time.
-        async with aclosing(chunks) as stream:
-            async for chunk in stream:
-                buffer.append(chunk)
-                buffered += len(chunk)
-                if buffered >= WRITE_BUFFER_BYTES:
-                    await hass.async_add_executor_job(output.write, b"".join(buffer))
-                    written += buffered
-                    buffer, buffered = [], 0
-        await hass.async_add_executor_job(output.commit, b"".join(buffer))
-        written += buffered
-    except OSError as err:
-        await hass.async_add_executor_job(output.discard)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="write_failed",
-            translation_placeholders={"path": str(output.target), "error": str(err)},
-        ) from err
-    except BaseException:
-        await hass.async_add_executor_job(output.discard)
-        raise
-    return written
+    return (await async_read_files(hass, [cover], COVER_IMAGE_MAX_BYTES))[0]
 
 
 # ------------------------------------------------------------------------- actions
@@ -477,7 +278,7 @@ async def _async_create_voice(call: ServiceCall) -> ServiceResponse:
     if texts is not None and len(texts) != len(audio):
         raise _invalid("texts_count_mismatch", audio=str(len(audio)), texts=str(len(texts)))
     # Everything is read and checked before the API is called: no voice without its samples.
-    samples = await _async_read_files(hass, audio, SAMPLE_MAX_BYTES)
+    samples = await async_read_files(hass, audio, SAMPLE_MAX_BYTES)
     if sum(len(sample) for sample in samples) > SAMPLES_TOTAL_MAX_BYTES:
         raise _invalid("audio_too_large", max_mb=f"{SAMPLES_TOTAL_MAX_BYTES / _MB:g}")
     cover_image = await _async_read_cover(hass, call)
@@ -533,7 +334,7 @@ async def _async_delete_voice(call: ServiceCall) -> None:
 async def _async_transcribe(call: ServiceCall) -> ServiceResponse:
     """Transcribe an audio file."""
     entry = _get_entry(call)
-    (audio,) = await _async_read_files(call.hass, [call.data[ATTR_AUDIO]], ASR_MAX_BYTES)
+    (audio,) = await async_read_files(call.hass, [call.data[ATTR_AUDIO]], ASR_MAX_BYTES)
     runtime = entry.runtime_data
     with api_errors(entry):
         result = await runtime.client.asr(
@@ -581,11 +382,11 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     except ValueError as err:
         raise _invalid("invalid_voice_settings", error=str(err)) from err
     # The target is checked and its temporary file created before any audio is paid for.
-    output = await hass.async_add_executor_job(_open_output, hass, call.data[ATTR_FILENAME])
+    output = await hass.async_add_executor_job(open_output, hass, call.data[ATTR_FILENAME])
     runtime = entry.runtime_data
     chunks = runtime.client.tts(message, options, chunk_size=TTS_CHUNK_BYTES)
     with api_errors(entry, voice_id=options.reference_id):
-        size = await _async_write_stream(hass, output, chunks)
+        size = await async_write_stream(hass, output, chunks)
     runtime.coordinator.async_note_usage()
     return {"path": str(output.target), "format": options.format, "bytes": size}
 
