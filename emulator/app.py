@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+import json
 import logging
 import math
 import re
@@ -16,7 +18,7 @@ from typing import Any, Final, cast
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from .audio import CONTENT_TYPES, audio_duration, render_file
+from .audio import CONTENT_TYPES, audio_duration, open_stream, render_file
 from .bodies import MSGPACK_TYPES, BodyError, decode_body
 from .const import (
     ASR_MAX_BYTES,
@@ -38,6 +40,7 @@ from .const import (
     VISIBILITIES,
     WS_MAX_MSG_SIZE,
 )
+from .design import DESIGN_MODEL, design_candidates, validate_design
 from .faults import (
     CONCURRENCY_MESSAGE,
     INSUFFICIENT_CREDIT_MESSAGE,
@@ -47,6 +50,7 @@ from .faults import (
 )
 from .live import LiveSession
 from .state import Account, EmulatorState, PackageState, RecordedRequest, RecordedWebSocket
+from .timestamps import plan_chunks, sse_event
 from .validation import ErrorList, TtsSettings, query_error, validate_tts
 from .voices import make_voice, voice_id_for
 
@@ -190,6 +194,8 @@ class FishAudioEmulator:
         api: list[tuple[str, str, Handler]] = [
             ("POST", "/v1/tts", self._tts),
             ("GET", "/v1/tts/live", self._tts_live),
+            ("POST", "/v1/tts/stream/with-timestamp", self._tts_with_timestamp),
+            ("POST", "/v1/voice-design", self._voice_design),
             ("POST", "/v1/asr", self._asr),
             ("GET", "/model", self._list_voices),
             ("POST", "/model", self._create_voice),
@@ -416,23 +422,38 @@ class FishAudioEmulator:
 
     # --- TTS ----------------------------------------------------------------------------------
 
-    async def _tts(self, request: web.Request) -> web.StreamResponse:
+    def _tts_request(self, request: web.Request) -> tuple[TtsSettings, str, Account] | web.Response:
+        """Decode and check a TTS request body (shared by /v1/tts and its timestamp variant)."""
         record, account = _record_of(request), _account_of(request)
         if record.decode_error is not None:
             return self.parse_error(record.decode_error)
         mime = request.content_type
         if record.body and mime not in MSGPACK_TYPES and mime != "application/json":
             return api_error(415, f"Unsupported content type {mime!r}: use msgpack or JSON")
-        settings, errors = validate_tts(record.decoded if record.body else {})
+        model = resolve_model(request.headers.get("model"))
+        settings, errors = validate_tts(
+            record.decoded if record.body else {},
+            model=model,
+            json_body=bool(record.body) and mime == "application/json",
+        )
         if settings is None:
             return self.validation_error(errors)
-        model = resolve_model(request.headers.get("model"))
-        if (missing := self.unknown_reference(account, settings.reference_ids)) is not None:
+        # With inline references the ids only label the speakers (zero-shot dialogue).
+        ids = () if settings.references else settings.reference_ids
+        if (missing := self.unknown_reference(account, ids)) is not None:
             return api_error(
                 self.state.unknown_reference_status, f"Reference model not found: {missing}"
             )
         if (refused := self.check_credit(account, model)) is not None:
             return refused
+        return settings, model, account
+
+    async def _tts(self, request: web.Request) -> web.StreamResponse:
+        checked = self._tts_request(request)
+        if isinstance(checked, web.Response):
+            return checked
+        settings, model, account = checked
+        record = _record_of(request)
         pieces = self._render(settings)
         self.charge_tts(account, model, settings.text)
         truncate = self.faults.take_truncate(request.method, request.path)
@@ -457,6 +478,94 @@ class FishAudioEmulator:
         except ConnectionError:
             _LOGGER.debug("Client went away during a TTS stream")
         return response
+
+    async def _tts_with_timestamp(self, request: web.Request) -> web.StreamResponse:
+        """Stream audio as SSE messages with cumulative word alignments per content chunk."""
+        checked = self._tts_request(request)
+        if isinstance(checked, web.Response):
+            return checked
+        settings, model, account = checked
+        record = _record_of(request)
+        chunks = plan_chunks(
+            settings.text,
+            settings.chunk_length,
+            lambda content: self.audio_seconds(content, settings.speed),
+        )
+        stream = open_stream(
+            settings.format,
+            sample_rate=settings.sample_rate,
+            mp3_bitrate=settings.mp3_bitrate,
+            total_seconds=sum(chunk.seconds for chunk in chunks),
+        )
+        # One continuous file across the chunks: header with the first piece, trailer last.
+        planned: list[tuple[Any, bytes, float]] = []
+        for chunk in chunks:
+            pieces = stream.render(chunk.seconds, self.piece_seconds)
+            for index, piece in enumerate(pieces):
+                upto = (
+                    chunk.seconds
+                    if index == len(pieces) - 1
+                    else min(chunk.seconds, (index + 1) * self.piece_seconds)
+                )
+                planned.append((chunk, piece, upto))
+        if planned:
+            first_chunk, first_piece, first_upto = planned[0]
+            planned[0] = (first_chunk, stream.header() + first_piece, first_upto)
+            last_chunk, last_piece, last_upto = planned[-1]
+            planned[-1] = (last_chunk, last_piece + stream.trailer(), last_upto)
+        self.charge_tts(account, model, settings.text)
+
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        record.status = response.status
+        try:
+            for index, (chunk, piece, upto) in enumerate(planned):
+                if index:
+                    await self.pause(request[CHUNK_DELAY_KEY])
+                payload = {
+                    "audio_base64": base64.b64encode(piece).decode("ascii"),
+                    "content": chunk.content,
+                    "alignment": chunk.snapshot(upto),
+                    "chunk_seq": chunk.seq,
+                    "chunk_audio_offset_sec": chunk.offset,
+                }
+                await response.write(sse_event(json.dumps(payload).encode()))
+        except EmulatorStoppingError:
+            _drop_connection(request)
+        except ConnectionError:
+            _LOGGER.debug("Client went away during a timestamped TTS stream")
+        return response
+
+    async def _voice_design(self, request: web.Request) -> web.StreamResponse:
+        """Design voices from a description: candidates with base64 audio."""
+        record, account = _record_of(request), _account_of(request)
+        model = request.headers.get("model")
+        if model != DESIGN_MODEL:
+            return self.validation_error(
+                [
+                    {
+                        "loc": ["header", "model"],
+                        "msg": f"Input should be '{DESIGN_MODEL}'",
+                        "type": "literal_error" if model else "missing",
+                        "input": model,
+                    }
+                ]
+            )
+        if request.content_type != "application/json":
+            return api_error(415, f"Unsupported content type {request.content_type!r}: use JSON")
+        if record.decode_error is not None:
+            return self.parse_error(record.decode_error)
+        settings, errors = validate_design(record.decoded)
+        if settings is None:
+            return self.validation_error(errors)
+        if (refused := self.check_credit(account, DESIGN_MODEL)) is not None:
+            return refused
+        return json_response(
+            {"candidates": design_candidates(settings, self.audio_seconds_per_char)}
+        )
 
     def _render(self, settings: TtsSettings) -> list[bytes]:
         return render_file(

@@ -163,12 +163,15 @@ class LiveSession:
         return None
 
     async def _start(self, request: Any) -> _Outcome | None:
-        settings, errors = validate_tts(request, prefix=("request",), require_text=False)
+        settings, errors = validate_tts(
+            request, model=self._record.model, prefix=("request",), require_text=False
+        )
         if settings is None:
             details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
             await self._protocol_error(f"Invalid start request: {details}")
             return _Outcome.ENDED
-        missing = self._emu.unknown_reference(self._account, settings.reference_ids)
+        ids = () if settings.references else settings.reference_ids
+        missing = self._emu.unknown_reference(self._account, ids)
         if missing is not None:
             await self._protocol_error(f"Reference model not found: {missing}")
             return _Outcome.ENDED

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+import re
 from typing import Any, Final, cast
 
 from .audio import DEFAULT_SAMPLE_RATES, FORMATS, SAMPLE_RATES, AudioFormat
@@ -16,6 +17,10 @@ LATENCIES: Final = ("low", "normal", "balanced")
 MP3_BITRATES: Final = (64, 128, 192)
 # Both documented enums: kbps (what the SDK sends) and bps (the newer OpenAPI file).
 OPUS_BITRATES: Final = (-1000, 24, 32, 48, 64, 24000, 32000, 48000, 64000)
+# Multi-speaker dialogue is an S2-family feature (OpenAPI TTSRequest: "not s1").
+MULTI_SPEAKER_MODELS: Final = frozenset({"s2-pro", "s2.1-pro", "s2.1-pro-free"})
+# `<|speaker:N|>` marks where speaker N (an index into reference_id) starts talking.
+SPEAKER_TAG: Final = re.compile(r"<\|speaker:(\d+)\|>")
 
 type ErrorList = list[dict[str, Any]]
 
@@ -151,17 +156,34 @@ class TtsSettings:
     reference_ids: tuple[str, ...]
     references: int
     normalize: bool
+    normalize_loudness: bool
     temperature: float
     top_p: float
+    speakers: int
 
 
 def validate_tts(
-    data: Any, *, prefix: tuple[str, ...] = ("body",), require_text: bool = True
+    data: Any,
+    *,
+    model: str,
+    prefix: tuple[str, ...] = ("body",),
+    require_text: bool = True,
+    json_body: bool = False,
 ) -> tuple[TtsSettings | None, ErrorList]:
     """Validate a ``TTSRequest`` map (HTTP body or WebSocket ``start.request``).
 
     Optional fields may be absent or nil (the WebSocket start event sends nil); unknown fields are
-    ignored, as the real server does.
+    ignored, as the real server does. Multi-speaker requests (``reference_id`` or ``references``
+    given per speaker) are refused on models outside the S2 family, and, when the text is known
+    (HTTP), unless the text's ``<|speaker:N|>`` tags name exactly speakers 0..n-1. Inline
+    ``references`` are refused in a JSON body: they need msgpack's binary type.
+
+    Args:
+        data: The request map.
+        model: The model the ``model`` header selected (after the fallback).
+        prefix: The start of every error location.
+        require_text: Whether ``text`` must be present (not in a live start event).
+        json_body: Whether the map came from a JSON body.
 
     Returns:
         The settings, or None and the list of errors.
@@ -181,7 +203,7 @@ def validate_tts(
             sample_rate,
         )
     mp3_bitrate = v.choice("mp3_bitrate", 128, MP3_BITRATES)
-    opus_bitrate = v.choice("opus_bitrate", 32, OPUS_BITRATES)
+    opus_bitrate = v.choice("opus_bitrate", -1000, OPUS_BITRATES)
     chunk_length = v.integer("chunk_length", 300, 100, 300)
     latency = v.choice("latency", "normal", LATENCIES)
     normalize = v.boolean("normalize", default=True)
@@ -193,9 +215,19 @@ def validate_tts(
     v.boolean("condition_on_previous_chunks", default=True)
     v.number("early_stop_threshold", 1.0, 0.0, 1.0)
 
-    speed, volume = _prosody(v, data.get("prosody"))
+    speed, volume, normalize_loudness = _prosody(v, data.get("prosody"))
     reference_ids = _reference_ids(v, data.get("reference_id"))
-    count = _references(v, data.get("references"))
+    if json_body and data.get("references"):
+        v.fail(
+            "references",
+            "Inline references carry raw audio: send the request as MessagePack, not JSON",
+            "value_error",
+            data.get("references"),
+        )
+        count, groups = 0, 0
+    else:
+        count, groups = _references(v, data.get("references"))
+    speakers = _speakers(v, data, model, text if require_text else None, groups)
 
     if v.errors:
         return None, v.errors
@@ -213,26 +245,73 @@ def validate_tts(
             reference_ids=reference_ids,
             references=count,
             normalize=normalize,
+            normalize_loudness=normalize_loudness,
             temperature=temperature,
             top_p=top_p,
+            speakers=speakers,
         ),
         [],
     )
 
 
-def _prosody(v: Validator, prosody: Any) -> tuple[float, float]:
-    """Return (speed, volume) from an optional ``prosody`` map."""
+def _speakers(
+    v: Validator, data: Mapping[str, Any], model: str, text: str | None, groups: int
+) -> int:
+    """Return the number of speakers (1 unless multi-speaker) after checking its rules.
+
+    Two or more ids in a list ``reference_id``, or two or more per-speaker ``references``
+    groups, ask for dialogue; a list of one id is a single speaker.
+    """
+    reference_id = data.get("reference_id")
+    count = len(reference_id) if isinstance(reference_id, list) else 0
+    count = max(count, groups)
+    if count < 2:
+        return 1
+    if model not in MULTI_SPEAKER_MODELS:
+        v.fail(
+            "reference_id",
+            f"Multi-speaker synthesis is only available with the S2 family, not {model}",
+            "value_error",
+            reference_id,
+        )
+        return count
+    if groups and isinstance(reference_id, list) and groups != len(reference_id):
+        v.fail(
+            "references",
+            f"{groups} speaker reference groups for {len(reference_id)} reference ids",
+            "value_error",
+            groups,
+        )
+    if text is not None:
+        used = {int(index) for index in SPEAKER_TAG.findall(text)}
+        if used != set(range(count)):
+            v.fail(
+                "text",
+                f"The text must tag each of the {count} speakers with <|speaker:0|> to "
+                f"<|speaker:{count - 1}|>; found tags for {sorted(used) or 'none'}",
+                "value_error",
+                text,
+            )
+    return count
+
+
+def _prosody(v: Validator, prosody: Any) -> tuple[float, float, bool]:
+    """Return (speed, volume, normalize_loudness) from an optional ``prosody`` map.
+
+    ``normalize_loudness`` is accepted on every model; on s1 it has no effect (OpenAPI
+    ProsodyControl).
+    """
     if prosody is None:
-        return 1.0, 0.0
+        return 1.0, 0.0, True
     if not isinstance(prosody, Mapping):
         v.fail("prosody", "Input should be a valid dictionary", "dict_type", prosody)
-        return 1.0, 0.0
+        return 1.0, 0.0, True
     pv = Validator(prosody, (*v.prefix, "prosody"))
     speed = pv.number("speed", 1.0, 0.5, 2.0)
     volume = pv.number("volume", 0.0, -20.0, 20.0)
-    pv.boolean("normalize_loudness", default=True)
+    loudness = pv.boolean("normalize_loudness", default=True)
     v.errors += pv.errors
-    return speed, volume
+    return speed, volume, loudness
 
 
 def _reference_ids(v: Validator, reference_id: Any) -> tuple[str, ...]:
@@ -247,13 +326,16 @@ def _reference_ids(v: Validator, reference_id: Any) -> tuple[str, ...]:
     return ()
 
 
-def _references(v: Validator, references: Any) -> int:
-    """Validate inline references and return how many there are."""
+def _references(v: Validator, references: Any) -> tuple[int, int]:
+    """Validate inline references; return how many there are and how many speaker groups.
+
+    The groups are 0 for the single-speaker form (a list of maps).
+    """
     if references is None:
-        return 0
+        return 0, 0
     if not isinstance(references, list):
         v.fail("references", "Input should be a valid list", "list_type", references)
-        return 0
+        return 0, 0
     # Each item is {audio: bin, text: str}, or a list of those for multi-speaker.
     flat = [r for item in references for r in (item if isinstance(item, list) else [item])]
     for index, ref in enumerate(flat):
@@ -268,7 +350,15 @@ def _references(v: Validator, references: Any) -> int:
                 "model_type",
                 ref,
             )
-    return len(flat)
+    groups = sum(1 for item in references if isinstance(item, list))
+    if groups and groups != len(references):
+        v.fail(
+            "references",
+            "Use one form: a list of references, or a list of per-speaker lists",
+            "value_error",
+            references,
+        )
+    return len(flat), groups
 
 
 def query_error(name: str, msg: str, kind: str, value: Any) -> dict[str, Any]:

@@ -271,14 +271,20 @@ async def test_tts_unknown_reference(
     emulator.state.unknown_reference_status = 404
     status, _, _ = await tts(session, emulator, {"text": "hi", "reference_id": ["nope"]})
     assert status == 404
-    # Multi-speaker ids and inline references are fine.
+    # Multi-speaker ids are fine, and with per-speaker inline references any id labels one.
+    status, _, _ = await tts(
+        session,
+        emulator,
+        {"text": "<|speaker:0|>hi<|speaker:1|>ho", "reference_id": [NARRATOR, OWN_PRIVATE]},
+    )
+    assert status == 200
     status, _, _ = await tts(
         session,
         emulator,
         {
-            "text": "hi",
-            "reference_id": [NARRATOR, OWN_PRIVATE],
-            "references": [[{"audio": b"RIFF", "text": "a"}], {"audio": b"RIFF", "text": "b"}],
+            "text": "<|speaker:0|>hi<|speaker:1|>ho",
+            "reference_id": ["alice", "bob"],
+            "references": [[{"audio": b"RIFF", "text": "a"}], [{"audio": b"RIFF", "text": "b"}]],
         },
     )
     assert status == 200

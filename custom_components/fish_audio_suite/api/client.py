@@ -20,6 +20,7 @@ from ._errors import error_from_response, sanitize
 from .const import (
     ASR_MAX_BYTES,
     CONTENT_TYPE_FORM,
+    CONTENT_TYPE_JSON,
     CONTENT_TYPE_MSGPACK,
     CREATE_MAX_TEXTS,
     CREATE_MAX_VOICES,
@@ -37,13 +38,21 @@ from .const import (
     PATH_PACKAGE,
     PATH_TTS,
     PATH_TTS_LIVE,
+    PATH_TTS_TIMESTAMPS,
+    PATH_VOICE_DESIGN,
     RETRY_AFTER_MAX,
     RETRY_BACKOFF_BASE,
     RETRY_BACKOFF_MAX,
     RETRY_STATUSES,
     SORT_BY,
+    SSE_EVENT_MAX,
     TTS_READ_SIZE,
     VISIBILITIES,
+    VOICE_DESIGN_COUNT_MAX,
+    VOICE_DESIGN_INSTRUCTION_MAX,
+    VOICE_DESIGN_MODEL,
+    VOICE_DESIGN_REFERENCE_TEXT_MAX,
+    VOICE_DESIGN_SPEED_MAX,
     __version__,
 )
 from .exceptions import (
@@ -57,7 +66,16 @@ from .exceptions import (
     FishAudioWebSocketError,
 )
 from .live import FlushPolicy, stream_live
-from .models import ASRResult, Credit, Package, TTSOptions, Voice, VoicePage
+from .models import (
+    ASRResult,
+    Credit,
+    Package,
+    TimestampEvent,
+    TTSOptions,
+    Voice,
+    VoiceDesignCandidate,
+    VoicePage,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -292,6 +310,7 @@ class FishAudioClient:
         content_type: str | None = None,
         idempotent: bool = True,
         allow_empty: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one REST request (with retries) and return its decoded JSON answer.
 
@@ -304,6 +323,7 @@ class FishAudioClient:
             content_type: Content-Type for a bytes body.
             idempotent: Whether the request may be retried.
             allow_empty: Return None for an empty body instead of failing.
+            extra_headers: Headers added to the client's own (the `model` header).
 
         Returns:
             The decoded JSON (None for an empty body when allowed).
@@ -312,7 +332,12 @@ class FishAudioClient:
 
         async def once() -> bytes:
             return await self._request_once(
-                method, path, params=params, body=body, content_type=content_type
+                method,
+                path,
+                params=params,
+                body=body,
+                content_type=content_type,
+                extra_headers=extra_headers,
             )
 
         raw = await self._with_retries(once, idempotent=idempotent, what=what)
@@ -333,8 +358,9 @@ class FishAudioClient:
         params: Sequence[tuple[str, str]] | None,
         body: _Body,
         content_type: str | None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> bytes:
-        headers = dict(self._headers)
+        headers = {**self._headers, **(extra_headers or {})}
         data: bytes | aiohttp.FormData | None
         if callable(body):
             data = body()
@@ -600,6 +626,68 @@ class FishAudioClient:
         path = f"{PATH_MODEL}/{_check_voice_id(voice_id)}"
         await self._request("DELETE", path, allow_empty=True)
 
+    async def design_voice(
+        self,
+        instruction: str,
+        *,
+        reference_text: str | None = None,
+        language: str | None = None,
+        count: int | None = None,
+        speed: float | None = None,
+        seed: int | None = None,
+    ) -> tuple[VoiceDesignCandidate, ...]:
+        """Design voices from a description (`POST /v1/voice-design`, JSON, OpenAPI spec).
+
+        Sent with the header `model: voice-design-1`; only the given fields are sent. Never
+        retried: each call generates (and may bill) new candidates.
+
+        Args:
+            instruction: What the voice sounds like, 1..2000 characters.
+            reference_text: What the candidates say, at most 150 characters.
+            language: BCP-47 language hint ("en", "zh" ...).
+            count: Candidates to generate, 1..4 (the API's `n`; its default is 2).
+            speed: Speaking speed of the candidates, above 0 and at most 3.
+            seed: Makes the generation repeatable.
+
+        Returns:
+            The candidates, each with its audio decoded.
+        """
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise ValueError("instruction must not be empty")
+        if len(instruction) > VOICE_DESIGN_INSTRUCTION_MAX:
+            raise ValueError(f"instruction must be at most {VOICE_DESIGN_INSTRUCTION_MAX} chars")
+        if reference_text is not None and len(reference_text) > VOICE_DESIGN_REFERENCE_TEXT_MAX:
+            raise ValueError(
+                f"reference_text must be at most {VOICE_DESIGN_REFERENCE_TEXT_MAX} characters"
+            )
+        if count is not None and (
+            isinstance(count, bool) or not 1 <= count <= VOICE_DESIGN_COUNT_MAX
+        ):
+            raise ValueError(f"count must be between 1 and {VOICE_DESIGN_COUNT_MAX}")
+        if speed is not None and not 0 < speed <= VOICE_DESIGN_SPEED_MAX:
+            raise ValueError(f"speed must be above 0 and at most {VOICE_DESIGN_SPEED_MAX}")
+        payload: dict[str, Any] = {"instruction": instruction}
+        optional = {
+            "reference_text": reference_text,
+            "language": language,
+            "n": count,
+            "speed": None if speed is None else float(speed),
+            "seed": seed,
+        }
+        payload.update((key, value) for key, value in optional.items() if value is not None)
+        data = await self._request(
+            "POST",
+            PATH_VOICE_DESIGN,
+            body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
+            content_type=CONTENT_TYPE_JSON,
+            idempotent=False,
+            extra_headers={"model": VOICE_DESIGN_MODEL},
+        )
+        candidates = data.get("candidates") if isinstance(data, Mapping) else None
+        if not isinstance(candidates, list):
+            raise FishAudioServerError(200, "Unexpected answer from the server: no candidates")
+        return tuple(_parse(VoiceDesignCandidate, item) for item in candidates)
+
     # --------------------------------------------------------------------- ASR
 
     async def asr(
@@ -655,6 +743,19 @@ class FishAudioClient:
         return self._tts(text, options, chunk_size)
 
     async def _tts(self, text: str, options: TTSOptions, chunk_size: int) -> AsyncGenerator[bytes]:
+        async with contextlib.aclosing(
+            self._post_stream(PATH_TTS, text, options, chunk_size)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
+
+    async def _post_stream(
+        self, path: str, text: str, options: TTSOptions, chunk_size: int
+    ) -> AsyncGenerator[bytes]:
+        """POST a TTS request to `path` and yield the raw answer as it arrives.
+
+        Retried only before anything was yielded; an answer without a byte is an error.
+        """
         payload = ormsgpack.packb(options.to_request(text, include_none=False))
         headers = {
             **self._headers,
@@ -666,7 +767,7 @@ class FishAudioClient:
             yielded = False
             try:
                 async with self._semaphore:
-                    response = await self._open_tts(payload, headers)
+                    response = await self._open_tts(payload, headers, path)
                     try:
                         while chunk := await self._read_chunk(response, chunk_size):
                             yielded = True
@@ -685,7 +786,9 @@ class FishAudioClient:
             attempt += 1
             await asyncio.sleep(delay)
 
-    async def _open_tts(self, payload: bytes, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
+    async def _open_tts(
+        self, payload: bytes, headers: Mapping[str, str], path: str = PATH_TTS
+    ) -> aiohttp.ClientResponse:
         """POST the TTS request and return the response once its status is known good."""
         session = self._get_session()
         response: aiohttp.ClientResponse | None = None
@@ -693,7 +796,7 @@ class FishAudioClient:
         try:
             async with asyncio.timeout(self._request_timeout):
                 response = await session.post(
-                    self._url(PATH_TTS),
+                    self._url(path),
                     data=payload,
                     headers=headers,
                     raise_for_status=False,
@@ -731,6 +834,47 @@ class FishAudioClient:
                 return await response.content.read(chunk_size)
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._connection_error(err, "reading TTS audio") from None
+
+    def tts_with_timestamps(self, text: str, options: TTSOptions) -> AsyncGenerator[TimestampEvent]:
+        """Synthesise `text` with word timings (`POST /v1/tts/stream/with-timestamp`).
+
+        The answer is a Server-Sent Events stream (OpenAPI `TTSTimestampStreamEvent`): each
+        message carries one base64 audio chunk and the latest cumulative alignment of its
+        content chunk. Events are yielded as they arrive; feed them to a `Timeline` for the
+        final segments, and join their `audio` for the file. Retried like `tts()`, only before
+        the first byte. Each message is capped at SSE_EVENT_MAX bytes. Wrap the generator in
+        `contextlib.aclosing()`.
+
+        Args:
+            text: The text to speak.
+            options: The TTS settings.
+
+        Returns:
+            An async iterator of the stream's events.
+        """
+        if not text or not text.strip():
+            raise ValueError("text must not be empty")
+        return self._tts_with_timestamps(text, options)
+
+    async def _tts_with_timestamps(
+        self, text: str, options: TTSOptions
+    ) -> AsyncGenerator[TimestampEvent]:
+        events = 0
+        async with contextlib.aclosing(
+            _sse_messages(self._post_stream(PATH_TTS_TIMESTAMPS, text, options, TTS_READ_SIZE))
+        ) as messages:
+            async for message in messages:
+                try:
+                    data = json.loads(message)
+                except ValueError:
+                    raise FishAudioServerError(
+                        200, "Invalid JSON in the timestamp stream"
+                    ) from None
+                event = _parse(TimestampEvent, data)
+                events += 1
+                yield event
+        if not events:
+            raise FishAudioServerError(200, "The server returned no audio")
 
     def tts_live(
         self,
@@ -807,3 +951,33 @@ class FishAudioClient:
         raise status_error
 
     # ----------------------------------------------------------------- helpers
+
+
+async def _sse_messages(raw: AsyncIterable[bytes]) -> AsyncGenerator[str]:
+    """Yield the `data` of each Server-Sent Events message in `raw` (WHATWG SSE framing).
+
+    Lines end in LF or CRLF; `data:` lines of one message are joined with newlines; a blank
+    line ends a message; comments (`:`) and other fields (`event`, `id`, `retry`) are
+    skipped; a message the stream ends in the middle of is dropped, as the standard says. A
+    message larger than SSE_EVENT_MAX is refused rather than buffered.
+    """
+    buffer = bytearray()
+    data: list[bytes] = []
+    size = 0
+    async for chunk in raw:
+        buffer += chunk
+        while (end := buffer.find(b"\n")) >= 0:
+            line = bytes(buffer[:end]).removesuffix(b"\r")
+            del buffer[: end + 1]
+            if not line:
+                if data:
+                    yield b"\n".join(data).decode("utf-8", errors="replace")
+                data, size = [], 0
+                continue
+            field, _, value = line.partition(b":")
+            if field == b"data":
+                value = value.removeprefix(b" ")
+                size += len(value)
+                data.append(value)
+        if size + len(buffer) > SSE_EVENT_MAX:
+            raise FishAudioServerError(200, "A timestamp stream message is too large")

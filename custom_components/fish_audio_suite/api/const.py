@@ -17,6 +17,8 @@ DEFAULT_BASE_URL: Final = "https://api.fish.audio"
 # Paths are absolute and, unlike TTS, carry no /v1 prefix for models and wallet (§1.1).
 PATH_TTS: Final = "/v1/tts"
 PATH_TTS_LIVE: Final = "/v1/tts/live"
+PATH_TTS_TIMESTAMPS: Final = "/v1/tts/stream/with-timestamp"
+PATH_VOICE_DESIGN: Final = "/v1/voice-design"
 PATH_ASR: Final = "/v1/asr"
 PATH_MODEL: Final = "/model"
 PATH_CREDIT: Final = "/wallet/self/api-credit"
@@ -24,6 +26,7 @@ PATH_PACKAGE: Final = "/wallet/self/package"
 
 CONTENT_TYPE_MSGPACK: Final = "application/msgpack"
 CONTENT_TYPE_FORM: Final = "application/x-www-form-urlencoded"
+CONTENT_TYPE_JSON: Final = "application/json"
 
 # TTS backends sent in the `model` header (§2); the server falls back to s2.1-pro for
 # unknown names, so the client forwards any string and these are only the known ones.
@@ -43,6 +46,16 @@ MP3_BITRATES: Final = (64, 128, 192)
 # accepted by the server, so both are accepted here; -1000 means "automatic".
 OPUS_BITRATES: Final = (-1000, 24, 32, 48, 64, 24000, 32000, 48000, 64000)
 VISIBILITIES: Final = ("public", "unlist", "private")
+# The advanced TTS fields of SDK 1.3 (§3.1). The API gives max_new_tokens no upper bound;
+# 4096 tokens per text chunk is four times the default, far beyond any useful chunk.
+MAX_NEW_TOKENS_MAX: Final = 4096
+
+# Voice design (OpenAPI `VoiceDesignRequest`): the `model` header's only value, and limits.
+VOICE_DESIGN_MODEL: Final = "voice-design-1"
+VOICE_DESIGN_INSTRUCTION_MAX: Final = 2000
+VOICE_DESIGN_REFERENCE_TEXT_MAX: Final = 150
+VOICE_DESIGN_COUNT_MAX: Final = 4
+VOICE_DESIGN_SPEED_MAX: Final = 3.0
 SORT_BY: Final = ("score", "task_count", "created_at")
 
 # Limits the server documents (§5.1, §6.3, §9). Checked client-side so that a doomed upload
@@ -86,3 +99,6 @@ ERROR_MESSAGE_MAX: Final = 500
 # it never delays the first audio; a larger size only means fewer reads, and each read arms a
 # timeout: at 4 KiB that timer churn made CPU per MB 1.8x the floor's (benchmarks/README.md).
 TTS_READ_SIZE: Final = 65536
+# Largest Server-Sent Events message accepted from the timestamp stream: one message holds one
+# audio chunk as base64 plus its text and alignment; the vendor's example chunks are a few KiB.
+SSE_EVENT_MAX: Final = 8 * 1024 * 1024

@@ -8,14 +8,24 @@ data: datetimes as ISO 8601 strings and Decimal amounts as strings (a float woul
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import math
-from typing import Any, Literal, Self, cast
+from typing import Any, Final, Literal, Self, cast
 
-from .const import DEFAULT_MODEL, FORMATS, LATENCIES, MP3_BITRATES, OPUS_BITRATES, SAMPLE_RATES
+from .const import (
+    DEFAULT_MODEL,
+    FORMATS,
+    LATENCIES,
+    MAX_NEW_TOKENS_MAX,
+    MP3_BITRATES,
+    OPUS_BITRATES,
+    SAMPLE_RATES,
+)
 
 type AudioFormat = Literal["mp3", "wav", "opus", "pcm"]
 type Latency = Literal["low", "normal", "balanced"]
@@ -460,11 +470,40 @@ def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReferenceAudio(_JsonModel):
+    """A recording and its transcript for zero-shot cloning (OpenAPI `ReferenceAudio`).
+
+    Sent inline as msgpack binary, which is why the client never sends TTS as JSON.
+    """
+
+    audio: bytes
+    text: str
+
+    def __post_init__(self) -> None:
+        """Refuse an empty recording or a transcript that is not text."""
+        if not isinstance(self.audio, bytes) or not self.audio:
+            raise ValueError("reference audio must be non-empty bytes")
+        if not isinstance(self.text, str):
+            raise TypeError("reference text must be a string")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data: the size of the audio, not its bytes."""
+        return {"audio": f"<{len(self.audio)} bytes>", "text": self.text}
+
+
+# Models that take multi-speaker dialogue and loudness normalisation (OpenAPI TTSRequest and
+# ProsodyControl: the S2 family; on s1 normalize_loudness "has no effect").
+S2_MODELS: Final = frozenset({"s2-pro", "s2.1-pro", "s2.1-pro-free"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TTSOptions(_JsonModel):
-    """Settings of a TTS request (HTTP and live), validated on creation.
+    """Settings of a TTS request (HTTP, with timestamps, and live), validated on creation.
 
     Defaults are the SDK's (PROTOCOL.md §3.1), except the model: s2.1-pro, the vendor's
-    recommended model and the server's own fallback.
+    recommended model and the server's own fallback. Settings left None are not sent, so the
+    server applies its own default. `opus_bitrate` takes both documented enums (kbps as the
+    SDK sends, bps as the OpenAPI file now says, -1000 automatic).
 
     Raises:
         ValueError: A setting is outside the range the API accepts.
@@ -472,6 +511,10 @@ class TTSOptions(_JsonModel):
 
     model: str = DEFAULT_MODEL
     reference_id: str | None = None
+    # Multi-speaker dialogue: one voice id per `<|speaker:N|>` index (S2 models).
+    speakers: tuple[str, ...] = ()
+    # Zero-shot cloning: recordings to speak like, instead of a saved voice.
+    references: tuple[ReferenceAudio, ...] = ()
     format: AudioFormat = "mp3"
     sample_rate: int | None = None
     mp3_bitrate: int = 128
@@ -479,10 +522,17 @@ class TTSOptions(_JsonModel):
     latency: Latency = "balanced"
     speed: float = 1.0
     volume: float = 0.0
+    normalize_loudness: bool | None = None
     temperature: float = 0.7
     top_p: float = 0.7
     normalize: bool = True
     chunk_length: int = 200
+    # The advanced fields of SDK 1.3 (PROTOCOL.md §3.1); None leaves the server's default.
+    max_new_tokens: int | None = None
+    repetition_penalty: float | None = None
+    min_chunk_length: int | None = None
+    condition_on_previous_chunks: bool | None = None
+    early_stop_threshold: float | None = None
 
     def __post_init__(self) -> None:
         """Validate every setting (conservative in what we send)."""
@@ -492,6 +542,11 @@ class TTSOptions(_JsonModel):
             not isinstance(self.reference_id, str) or not self.reference_id
         ):
             raise ValueError("reference_id must be a non-empty string or None")
+        self._check_speakers()
+        if not isinstance(self.references, tuple) or not all(
+            isinstance(ref, ReferenceAudio) for ref in self.references
+        ):
+            raise TypeError("references must be a tuple of ReferenceAudio")
         _check_choice("format", self.format, FORMATS)
         if self.sample_rate is not None:
             _check_choice("sample_rate", self.sample_rate, SAMPLE_RATES[self.format])
@@ -502,16 +557,43 @@ class TTSOptions(_JsonModel):
         _check_range("volume", self.volume, -20.0, 20.0)
         _check_range("temperature", self.temperature, 0.0, 1.0)
         _check_range("top_p", self.top_p, 0.0, 1.0)
-        if not isinstance(self.normalize, bool):
-            raise TypeError("normalize must be a bool")
+        for name in ("normalize", "normalize_loudness", "condition_on_previous_chunks"):
+            value = getattr(self, name)
+            if not isinstance(value, bool) and not (value is None and name != "normalize"):
+                raise TypeError(f"{name} must be a bool")
         if not isinstance(self.chunk_length, int) or isinstance(self.chunk_length, bool):
             raise TypeError("chunk_length must be an int")
         _check_range("chunk_length", self.chunk_length, 100, 300)
+        for name, low, high in (("max_new_tokens", 1, MAX_NEW_TOKENS_MAX),
+                                ("min_chunk_length", 0, 100)):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"{name} must be an int")
+            if value is not None:
+                _check_range(name, value, low, high)
+        if self.repetition_penalty is not None:
+            _check_range("repetition_penalty", self.repetition_penalty, 0.01, 10.0)
+        if self.early_stop_threshold is not None:
+            _check_range("early_stop_threshold", self.early_stop_threshold, 0.0, 1.0)
+
+    def _check_speakers(self) -> None:
+        if not isinstance(self.speakers, tuple) or not all(
+            isinstance(voice, str) and voice for voice in self.speakers
+        ):
+            raise ValueError("speakers must be a tuple of voice ids")
+        if not self.speakers:
+            return
+        if self.reference_id is not None or self.references:
+            raise ValueError("speakers replace reference_id and references: give only one")
+        if self.model not in S2_MODELS:
+            raise ValueError(f"multi-speaker dialogue needs an S2 model, not {self.model}")
 
     def to_request(self, text: str, *, include_none: bool) -> dict[str, Any]:
         """Build the TTSRequest map, keys in the SDK's wire order (PROTOCOL.md §10-§11).
 
-        `prosody` is always sent, as Home Assistant's calls through the SDK do.
+        `prosody` is always sent, as Home Assistant's calls through the SDK do. The advanced
+        fields and `normalize_loudness` are sent only when set (their wire types are not
+        nullable, so even the live `start` event leaves them out rather than sending nil).
 
         Args:
             text: The text to speak ("" for the live `start` event).
@@ -521,6 +603,9 @@ class TTSOptions(_JsonModel):
         Returns:
             The request map, ready for msgpack.
         """
+        prosody: dict[str, Any] = {"speed": float(self.speed), "volume": float(self.volume)}
+        if self.normalize_loudness is not None:
+            prosody["normalize_loudness"] = self.normalize_loudness
         request: dict[str, Any] = {
             "text": text,
             "chunk_length": int(self.chunk_length),
@@ -528,18 +613,202 @@ class TTSOptions(_JsonModel):
             "sample_rate": self.sample_rate,
             "mp3_bitrate": int(self.mp3_bitrate),
             "opus_bitrate": int(self.opus_bitrate),
-            "references": [],
-            "reference_id": self.reference_id,
+            "references": [{"audio": ref.audio, "text": ref.text} for ref in self.references],
+            "reference_id": list(self.speakers) if self.speakers else self.reference_id,
             "normalize": self.normalize,
             "latency": self.latency,
             # float(): msgpack must carry float64 even when the caller passed an int.
-            "prosody": {"speed": float(self.speed), "volume": float(self.volume)},
+            "prosody": prosody,
             "top_p": float(self.top_p),
             "temperature": float(self.temperature),
         }
         if not include_none:
             request = {key: value for key, value in request.items() if value is not None}
+        advanced: dict[str, Any] = {
+            "max_new_tokens": self.max_new_tokens,
+            "repetition_penalty": (
+                None if self.repetition_penalty is None else float(self.repetition_penalty)
+            ),
+            "min_chunk_length": self.min_chunk_length,
+            "condition_on_previous_chunks": self.condition_on_previous_chunks,
+            "early_stop_threshold": (
+                None if self.early_stop_threshold is None else float(self.early_stop_threshold)
+            ),
+        }
+        request.update((key, value) for key, value in advanced.items() if value is not None)
         return request
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimestampAlignment(_JsonModel):
+    """A cumulative snapshot of one content chunk's timing (seconds from the chunk's start)."""
+
+    segments: tuple[ASRSegment, ...] = ()
+    audio_duration: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON (`TTSTimestampAlignment`).
+
+        Args:
+            data: The decoded alignment object.
+
+        Returns:
+            The parsed model.
+        """
+        segments = data.get("segments")
+        return cls(
+            segments=tuple(
+                ASRSegment.from_dict(item)
+                for item in (segments if isinstance(segments, list) else ())
+                if isinstance(item, Mapping)
+            ),
+            audio_duration=_float(data, "audio_duration"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimestampEvent(_JsonModel):
+    """One message of `POST /v1/tts/stream/with-timestamp` (`TTSTimestampStreamEvent`).
+
+    `alignment` replaces the previous snapshot for the same `chunk_seq`; it is None before
+    the server has one.
+    """
+
+    audio: bytes
+    content: str = ""
+    chunk_seq: int = 0
+    chunk_audio_offset: float = 0.0
+    alignment: TimestampAlignment | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from one SSE payload.
+
+        Args:
+            data: The decoded JSON payload.
+
+        Returns:
+            The parsed event.
+
+        Raises:
+            ValueError: `audio_base64` is missing or not base64.
+        """
+        raw = data.get("audio_base64")
+        if not isinstance(raw, str):
+            raise ValueError("missing audio_base64")  # noqa: TRY004 - the parser's contract
+        try:
+            audio = base64.b64decode(raw, validate=True)
+        except binascii.Error as err:
+            raise ValueError("audio_base64 is not base64") from err
+        alignment = data.get("alignment")
+        return cls(
+            audio=audio,
+            content=_str(data, "content"),
+            chunk_seq=max(0, _int(data, "chunk_seq")),
+            chunk_audio_offset=max(0.0, _float(data, "chunk_audio_offset_sec")),
+            alignment=(
+                TimestampAlignment.from_dict(alignment) if isinstance(alignment, Mapping) else None
+            ),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data: the size of the audio, not its bytes."""
+        return {
+            "audio": f"<{len(self.audio)} bytes>",
+            "content": self.content,
+            "chunk_seq": self.chunk_seq,
+            "chunk_audio_offset": self.chunk_audio_offset,
+            "alignment": None if self.alignment is None else self.alignment.as_dict(),
+        }
+
+
+class Timeline:
+    """The latest alignment per content chunk, turned into absolute segments.
+
+    Feed every `TimestampEvent` in order; a newer snapshot for a `chunk_seq` replaces the
+    older one, as the API asks (it is cumulative, never a delta).
+    """
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self) -> None:
+        """Start with no chunks."""
+        self._chunks: dict[int, tuple[float, TimestampAlignment]] = {}
+
+    def add(self, event: TimestampEvent) -> None:
+        """Keep the event's snapshot if it has one."""
+        if event.alignment is not None:
+            self._chunks[event.chunk_seq] = (event.chunk_audio_offset, event.alignment)
+
+    def segments(self) -> list[ASRSegment]:
+        """Return every segment with times from the start of the whole audio, in order."""
+        result: list[ASRSegment] = []
+        for seq in sorted(self._chunks):
+            offset, alignment = self._chunks[seq]
+            result.extend(
+                ASRSegment(text=s.text, start=offset + s.start, end=offset + s.end)
+                for s in alignment.segments
+            )
+        return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceDesignCandidate(_JsonModel):
+    """One designed voice (`VoiceDesignCandidate` of `POST /v1/voice-design`)."""
+
+    id: str
+    index: int = 0
+    audio: bytes
+    sample_rate: int = 0
+    duration_ms: int = 0
+    text: str | None = None
+    instruct: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded candidate object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: The id or the audio is missing, or the audio is not base64.
+        """
+        raw = data.get("audio_base64")
+        if not isinstance(raw, str) or not raw:
+            raise ValueError("missing audio_base64")
+        try:
+            audio = base64.b64decode(raw, validate=True)
+        except binascii.Error as err:
+            raise ValueError("audio_base64 is not base64") from err
+        return cls(
+            id=_required_id(data),
+            index=max(0, _int(data, "index")),
+            audio=audio,
+            sample_rate=max(0, _int(data, "sample_rate")),
+            duration_ms=max(0, _int(data, "duration_ms")),
+            text=_opt_str(data, "text"),
+            instruct=_opt_str(data, "instruct"),
+            language=_opt_str(data, "language"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data: the size of the audio, not its bytes."""
+        return {
+            "id": self.id,
+            "index": self.index,
+            "audio": f"<{len(self.audio)} bytes>",
+            "sample_rate": self.sample_rate,
+            "duration_ms": self.duration_ms,
+            "text": self.text,
+            "instruct": self.instruct,
+            "language": self.language,
+        }
 
 
 __all__ = [
@@ -549,9 +818,14 @@ __all__ = [
     "Credit",
     "Latency",
     "Package",
+    "ReferenceAudio",
     "TTSOptions",
+    "Timeline",
+    "TimestampAlignment",
+    "TimestampEvent",
     "Voice",
     "VoiceAuthor",
+    "VoiceDesignCandidate",
     "VoicePage",
     "VoiceSample",
 ]
