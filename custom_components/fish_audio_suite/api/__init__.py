@@ -31,6 +31,7 @@ from .exceptions import (
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
+from .fish_speech import FishSpeechClient, FishSpeechNotServerError, FishSpeechTTSOptions
 from .live import FlushPolicy
 from .models import (
     ASRResult,
@@ -79,6 +80,9 @@ __all__ = [
     "FishAudioServerError",
     "FishAudioTimeoutError",
     "FishAudioWebSocketError",
+    "FishSpeechClient",
+    "FishSpeechNotServerError",
+    "FishSpeechTTSOptions",
     "FlushPolicy",
     "Latency",
     "Package",
