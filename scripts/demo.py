@@ -26,6 +26,7 @@ import sys
 from typing import IO, Any, Final
 
 import aiohttp
+from yarl import URL
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DOMAIN: Final = "fish_audio_suite"
@@ -53,6 +54,9 @@ ENTRY_SETUP_TIMEOUT: Final = 60.0
 PROCESS_STOP_TIMEOUT: Final = 60.0
 REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=60)
 POLL_INTERVAL: Final = 0.5
+WEBSOCKET_MAX_MESSAGE: Final = 16 * 1024 * 1024  # a result fits; a runaway answer does not
+# The Assist assistant the demo creates (Settings > Voice assistants).
+ASSISTANT_NAME: Final = "Fish Audio"
 
 LOADED: Final = "loaded"
 FAILED_ENTRY_STATES: Final = frozenset({"setup_error", "migration_error", "failed_unload"})
@@ -103,17 +107,27 @@ def prepare_config_dir(config_dir: Path, *, port: int) -> None:
         if link.exists():
             raise HarnessError(f"{link} exists and is not the link to {INTEGRATION_DIR}")
         link.symlink_to(target, target_is_directory=True)
-    # A minimal configuration: default_config would pull integrations whose requirements the
-    # project's virtual environment does not hold. internal_url makes HA's get_url() (used by
-    # /api/tts_get_url) work without a LAN address.
+    # A small configuration instead of default_config, whose integrations (bluetooth, usb,
+    # zeroconf, ...) need requirements and hardware a demo has no use for. What a README example
+    # needs is here: Assist (assist_pipeline, conversation), the history graph and long-term
+    # statistics (recorder, history), Media > Text-to-speech (media_source). internal_url makes
+    # HA's get_url() (used by /api/tts_get_url) work without a LAN address.
     (config_dir / "configuration.yaml").write_text(
         "# Written by scripts/demo.py at every start: put your own settings in packages/.\n"
         "homeassistant:\n"
         "  name: Fish Audio Suite development\n"
+        # Without a country Home Assistant raises a repair issue on every new instance.
+        "  country: US\n"
         f"  internal_url: http://{LOOPBACK}:{port}\n"
         "  packages: !include_dir_named packages\n"
         # Media > Text-to-speech: type a message and hear the voice in the browser.
         "media_source:\n"
+        # Settings > Voice assistants: an assistant with our speech-to-text and a Fish voice.
+        "assist_pipeline:\n"
+        "conversation:\n"
+        # History graphs and long-term statistics of the credit and usage sensors.
+        "recorder:\n"
+        "history:\n"
         "http:\n"
         f"  server_host: {LOOPBACK}\n"
         f"  server_port: {port}\n"
@@ -385,6 +399,25 @@ class HomeAssistantApi:
             pass
         raise HarnessError(f"config entry {entry_id} is {state['state']}: {state.get('reason')}")
 
+    async def websocket(self, message: Mapping[str, Any]) -> Any:
+        """Send one command over the WebSocket API (as the frontend does); return its result."""
+        url = URL(self.base_url).with_scheme("ws") / "api" / "websocket"
+        async with (
+            bounded(REQUEST_TIMEOUT.total or 60, f"WebSocket command {message.get('type')}"),
+            self.session.ws_connect(url, max_msg_size=WEBSOCKET_MAX_MESSAGE) as ws,
+        ):
+            if (await ws.receive_json()).get("type") != "auth_required":
+                raise HarnessError("the WebSocket API did not ask for authentication")
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (answer := await ws.receive_json()).get("type") != "auth_ok":
+                raise HarnessError(f"WebSocket authentication failed: {answer}")
+            await ws.send_json({"id": 1, **message})
+            while (answer := await ws.receive_json()).get("id") != 1:
+                pass  # nothing else is subscribed; skip anything unrelated all the same
+        if not answer.get("success"):
+            raise HarnessError(f"WebSocket command {message.get('type')}: {answer.get('error')}")
+        return answer.get("result")
+
     async def integration_entities(self, domain: str = DOMAIN) -> list[str]:
         """Return the entity ids of ``domain`` (the template API: REST has no registry)."""
         status, body = await self.request(
@@ -450,6 +483,47 @@ async def add_account(
     _expect(flow, "create_entry")
     entry: dict[str, Any] = flow["result"]
     return entry
+
+
+async def add_assistant(
+    api: HomeAssistantApi, *, stt_entity: str, tts_entity: str, name: str = ASSISTANT_NAME
+) -> dict[str, Any]:
+    """Create (once) and prefer an Assist assistant with our speech-to-text and a Fish voice.
+
+    The same WebSocket commands as *Settings > Voice assistants > Add assistant*. The voice is
+    the first one the TTS entity offers Assist: the voice its subentry was set up with.
+    """
+    listed = await api.websocket({"type": "assist_pipeline/pipeline/list"})
+    pipeline: dict[str, Any] | None = next(
+        (p for p in listed["pipelines"] if p["name"] == name), None
+    )
+    if pipeline is None:
+        voices = await api.websocket(
+            {"type": "tts/engine/voices", "engine_id": tts_entity, "language": "en"}
+        )
+        if not voices.get("voices"):
+            raise HarnessError(f"{tts_entity} offers Assist no voice")
+        pipeline = await api.websocket(
+            {
+                "type": "assist_pipeline/pipeline/create",
+                "name": name,
+                "language": "en",
+                "conversation_engine": "conversation.home_assistant",
+                "conversation_language": "en",
+                "stt_engine": stt_entity,
+                "stt_language": "en",
+                "tts_engine": tts_entity,
+                "tts_language": "en",
+                "tts_voice": voices["voices"][0]["voice_id"],
+                "wake_word_entity": None,
+                "wake_word_id": None,
+            }
+        )
+    if listed.get("preferred_pipeline") != pipeline["id"]:
+        await api.websocket(
+            {"type": "assist_pipeline/pipeline/set_preferred", "pipeline_id": pipeline["id"]}
+        )
+    return pipeline
 
 
 @contextlib.asynccontextmanager
@@ -530,7 +604,12 @@ async def _configure_demo(api: HomeAssistantApi, emulator_url: str) -> list[str]
     else:
         entry = await add_account(api, base_url=emulator_url, api_key=DEMO_API_KEY)
         await api.wait_entry_loaded(entry["entry_id"])
-    return await api.integration_entities()
+    entities = await api.integration_entities()
+    stt = [e for e in entities if e.startswith("stt.")]
+    tts = [e for e in entities if e.startswith("tts.")]
+    if stt and tts:
+        await add_assistant(api, stt_entity=stt[0], tts_entity=tts[0])
+    return entities
 
 
 async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
@@ -575,9 +654,11 @@ async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
                 f"Fish Audio Suite is configured against the emulator {emulator_url}",
                 f"(API key {DEMO_API_KEY}; no Fish Audio account needed). Entities:",
                 *(f"  {entity_id}" for entity_id in entities),
+                f"Assist: the assistant {ASSISTANT_NAME!r} (our speech-to-text, a Fish voice).",
                 "Try: Settings > Devices & services > Fish Audio Suite;",
-                "     Developer tools > Actions > fish_audio_suite.list_voices;",
-                "     Media > Text-to-speech, with the Fish Audio voice.",
+                "     Settings > Developer tools > Actions > Fish Audio Suite: List voices;",
+                "     Media > Text-to-speech, with a Fish Audio voice;",
+                "     Settings > Voice assistants; History, with the API credit sensor.",
             ]
         lines.append("Ctrl-C stops everything.")
         _banner(lines)
@@ -590,6 +671,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="scripts/develop",
         description="Run Home Assistant with Fish Audio Suite loaded from this repository.",
+        epilog=(
+            f"--demo onboards the instance (log in as {DEMO_USERNAME} / {DEMO_PASSWORD}), adds "
+            "the integration against the emulator with its custom endpoint (API key "
+            f"{DEMO_API_KEY}) and one voice, and creates the Assist assistant "
+            f"{ASSISTANT_NAME!r} with our speech-to-text and that voice. Recorder and history "
+            "are on, so the credit sensor has a history graph. Menus of Home Assistant 2026.2: "
+            "the integration under Settings > Devices & services, actions under Settings > "
+            "Developer tools > Actions, speech under Media > Text-to-speech."
+        ),
     )
     parser.add_argument(
         "--demo",
