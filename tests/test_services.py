@@ -57,6 +57,7 @@ SERVICES = [
     "delete_voice",
     "transcribe",
     "synthesize",
+    "design_voice",
 ]
 # Seed voices of the emulator (emulator/voices.py).
 OWN_PRIVATE = "0f0e0d0c0b0a09080706050403020100"

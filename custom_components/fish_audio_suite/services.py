@@ -9,6 +9,11 @@ half-done change behind (no voice created without its samples).
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+import contextlib
+from dataclasses import replace
+import hashlib
+from pathlib import Path
 import re
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,12 +26,26 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
-from .api import ASR_MAX_BYTES, CREATE_MAX_VOICES, PAGE_SIZE_MAX, FishAudioError, Voice
+from .api import (
+    ASR_MAX_BYTES,
+    CREATE_MAX_VOICES,
+    PAGE_SIZE_MAX,
+    VOICE_DESIGN_COUNT_MAX,
+    VOICE_DESIGN_INSTRUCTION_MAX,
+    VOICE_DESIGN_REFERENCE_TEXT_MAX,
+    VOICE_DESIGN_SPEED_MAX,
+    FishAudioError,
+    ReferenceAudio,
+    Timeline,
+    TTSOptions,
+    Voice,
+    VoiceDesignCandidate,
+)
 from .const import (
     CONF_FORMAT,
     CONF_LATENCY,
@@ -46,8 +65,9 @@ from .const import (
     SPEED_RANGE,
     VOLUME_RANGE,
 )
-from .files import async_read_files, async_write_stream, open_output
+from .files import OutputFile, async_read_files, async_write_stream, open_output
 from .helpers import api_errors, tts_options
+from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
 
 if TYPE_CHECKING:
     from .coordinator import FishAudioConfigEntry
@@ -59,6 +79,7 @@ SERVICE_UPDATE_VOICE = "update_voice"
 SERVICE_DELETE_VOICE = "delete_voice"
 SERVICE_TRANSCRIBE = "transcribe"
 SERVICE_SYNTHESIZE = "synthesize"
+SERVICE_DESIGN_VOICE = "design_voice"
 
 # Field names (DESIGN.md section 6: public interface).
 ATTR_SELF_ONLY = "self_only"
@@ -78,6 +99,14 @@ ATTR_COVER_IMAGE = "cover_image"
 ATTR_INCLUDE_TIMESTAMPS = "include_timestamps"
 ATTR_MESSAGE = "message"
 ATTR_FILENAME = "filename"
+ATTR_SPEAKERS = "speakers"
+ATTR_REFERENCE_AUDIO = "reference_audio"
+ATTR_REFERENCE_TEXT = "reference_text"
+ATTR_SUBTITLES = "subtitles"
+ATTR_INSTRUCTION = "instruction"
+ATTR_COUNT = "count"
+ATTR_SEED = "seed"
+ATTR_FOLDER = "folder"
 
 SORT_BY_OPTIONS = ["task_count", "score", "created_at"]
 VISIBILITY_OPTIONS = ["private", "unlist", "public"]
@@ -91,6 +120,14 @@ SAMPLES_TOTAL_MAX_BYTES = 50 * 1024 * 1024
 # Cover images are shown as small thumbnails; anything bigger is a mistake, not a cover.
 COVER_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 TTS_CHUNK_BYTES = 64 * 1024
+# Inline references travel in the request body; Fish Audio asks for 10-30 s of speech, which
+# is well under a megabyte or two per clip. The total bounds the body of one request.
+REFERENCES_TOTAL_MAX_BYTES = 20 * 1024 * 1024
+# Dialogue speakers: the API documents no limit; more than a handful of voices in one clip is
+# a mistake, and each is a separate voice the server must load.
+SPEAKERS_MAX = 10
+# Models that take multi-speaker dialogue (OpenAPI TTSRequest: the S2 family, not s1).
+DIALOGUE_MODELS = ("s2.1-pro", "s2.1-pro-free", "s2-pro")
 
 # The client refuses other ids; checking here gives the user a translated error instead.
 _VOICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -161,6 +198,29 @@ SYNTHESIZE_SCHEMA = BASE_SCHEMA.extend(
         vol.Optional(CONF_TOP_P): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
         vol.Optional(CONF_NORMALIZE): cv.boolean,
         vol.Optional(CONF_FORMAT): vol.In(FORMATS),
+        vol.Optional(ATTR_SPEAKERS): vol.All(_STRING_LIST, vol.Length(min=1)),
+        vol.Optional(ATTR_REFERENCE_AUDIO): vol.All(_STRING_LIST, vol.Length(min=1)),
+        vol.Optional(ATTR_REFERENCE_TEXT): vol.All(_STRING_LIST, vol.Length(min=1)),
+        vol.Optional(ATTR_SUBTITLES): vol.In(SUBTITLE_FORMATS),
+    }
+)
+DESIGN_VOICE_SCHEMA = BASE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_INSTRUCTION): vol.All(
+            cv.string, vol.Length(min=1, max=VOICE_DESIGN_INSTRUCTION_MAX)
+        ),
+        vol.Optional(ATTR_REFERENCE_TEXT): vol.All(
+            cv.string, vol.Length(max=VOICE_DESIGN_REFERENCE_TEXT_MAX)
+        ),
+        vol.Optional(ATTR_LANGUAGE): cv.string,
+        vol.Optional(ATTR_COUNT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=VOICE_DESIGN_COUNT_MAX)
+        ),
+        vol.Optional(CONF_SPEED): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=VOICE_DESIGN_SPEED_MAX, min_included=False)
+        ),
+        vol.Optional(ATTR_SEED): vol.Coerce(int),
+        vol.Required(ATTR_FOLDER): cv.string,
     }
 )
 _VOICE_SETTINGS = (
@@ -370,6 +430,70 @@ def _voice_settings(call: ServiceCall, entry: FishAudioConfigEntry) -> dict[str,
     return settings
 
 
+async def _async_references(call: ServiceCall) -> tuple[ReferenceAudio, ...]:
+    """Read the call's reference recordings (instant clone), one transcript per recording."""
+    audio: list[str] | None = call.data.get(ATTR_REFERENCE_AUDIO)
+    texts: list[str] | None = call.data.get(ATTR_REFERENCE_TEXT)
+    if audio is None:
+        if texts is not None:
+            raise _invalid("reference_text_without_audio")
+        return ()
+    if texts is None or len(texts) != len(audio):
+        raise _invalid(
+            "reference_text_count",
+            audio=str(len(audio)),
+            texts=str(0 if texts is None else len(texts)),
+        )
+    if len(audio) > CREATE_MAX_VOICES:
+        raise _invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
+    # The same allow-list, symlink and size rules as create_voice (files.py).
+    samples = await async_read_files(call.hass, audio, SAMPLE_MAX_BYTES)
+    if sum(len(sample) for sample in samples) > REFERENCES_TOTAL_MAX_BYTES:
+        raise _invalid("audio_too_large", max_mb=f"{REFERENCES_TOTAL_MAX_BYTES / _MB:g}")
+    return tuple(
+        ReferenceAudio(audio=sample, text=text) for sample, text in zip(samples, texts, strict=True)
+    )
+
+
+def _apply_voice_source(
+    call: ServiceCall, options: TTSOptions, references: tuple[ReferenceAudio, ...]
+) -> TTSOptions:
+    """Replace the voice with the call's dialogue speakers or reference recordings."""
+    speakers: list[str] | None = call.data.get(ATTR_SPEAKERS)
+    if speakers is not None and references:
+        raise _invalid("speakers_with_references")
+    if speakers is not None:
+        if options.model not in DIALOGUE_MODELS:
+            raise _invalid("setting_not_for_model", setting=ATTR_SPEAKERS, model=options.model)
+        if len(speakers) > SPEAKERS_MAX:
+            raise _invalid("speakers_count", count=str(len(speakers)), max=str(SPEAKERS_MAX))
+        for speaker in speakers:
+            if not _VOICE_ID_RE.match(speaker):
+                raise _invalid("invalid_voice_id", voice_id=speaker)
+        return replace(options, reference_id=None, speakers=tuple(speakers))
+    if references:
+        return replace(options, reference_id=None, references=references)
+    return options
+
+
+def _subtitles_output(hass: HomeAssistant, audio: OutputFile, fmt: SubtitleFormat) -> OutputFile:
+    """Open the subtitle file beside the audio: same name, the format's suffix (executor)."""
+    target = audio.target.with_suffix(f".{fmt}")
+    if target == audio.target:
+        raise _invalid("subtitles_same_file", path=str(target))
+    return open_output(hass, str(target))
+
+
+async def _async_timed_audio(
+    chunks: AsyncGenerator[Any], timeline: Timeline
+) -> AsyncGenerator[bytes]:
+    """Yield the audio of a timestamp stream, keeping its alignments in `timeline`."""
+    async with contextlib.aclosing(chunks) as events:
+        async for event in events:
+            timeline.add(event)
+            yield event.audio
+
+
 async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     """Speak a message into an audio file under an allowed directory."""
     hass = call.hass
@@ -381,14 +505,136 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
         options = tts_options(_voice_settings(call, entry))
     except ValueError as err:
         raise _invalid("invalid_voice_settings", error=str(err)) from err
-    # The target is checked and its temporary file created before any audio is paid for.
+    references = await _async_references(call)
+    options = _apply_voice_source(call, options, references)
+    fmt: SubtitleFormat | None = call.data.get(ATTR_SUBTITLES)
+    # The targets are checked and their temporary files created before any audio is paid for.
     output = await hass.async_add_executor_job(open_output, hass, call.data[ATTR_FILENAME])
+    subtitles: OutputFile | None = None
+    if fmt is not None:
+        try:
+            subtitles = await hass.async_add_executor_job(_subtitles_output, hass, output, fmt)
+        except BaseException:
+            await hass.async_add_executor_job(output.discard)
+            raise
     runtime = entry.runtime_data
-    chunks = runtime.client.tts(message, options, chunk_size=TTS_CHUNK_BYTES)
-    with api_errors(entry, voice_id=options.reference_id):
-        size = await async_write_stream(hass, output, chunks)
+    timeline = Timeline()
+    chunks: AsyncGenerator[bytes] = (
+        runtime.client.tts(message, options, chunk_size=TTS_CHUNK_BYTES)
+        if subtitles is None
+        else _async_timed_audio(runtime.client.tts_with_timestamps(message, options), timeline)
+    )
+    try:
+        with api_errors(entry, voice_id=options.reference_id):
+            size = await async_write_stream(hass, output, chunks)
+    except BaseException:
+        if subtitles is not None:
+            await hass.async_add_executor_job(subtitles.discard)
+        raise
     runtime.coordinator.async_note_usage()
-    return {"path": str(output.target), "format": options.format, "bytes": size}
+    response: dict[str, Any] = {"path": str(output.target), "format": options.format, "bytes": size}
+    if subtitles is not None and fmt is not None:
+        document = render(build_cues(timeline.segments()), fmt).encode()
+        try:
+            await hass.async_add_executor_job(subtitles.commit, document)
+        except OSError as err:
+            await hass.async_add_executor_job(subtitles.discard)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="write_failed",
+                translation_placeholders={"path": str(subtitles.target), "error": str(err)},
+            ) from err
+        response["subtitles"] = str(subtitles.target)
+    return response
+
+
+# Candidate ids come from the server and become file names: only safe characters survive.
+_SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _audio_extension(audio: bytes) -> str:
+    """Return the file extension of candidate audio (the API does not name its format)."""
+    if audio[:4] == b"RIFF" and audio[8:12] == b"WAVE":
+        return "wav"
+    if audio[:4] == b"OggS":
+        return "ogg"
+    if audio[:4] == b"fLaC":
+        return "flac"
+    return "mp3"
+
+
+def _candidate_name(candidate: VoiceDesignCandidate) -> str:
+    safe = candidate.id if _SAFE_NAME_RE.match(candidate.id) else None
+    if safe is None:
+        safe = hashlib.sha256(candidate.id.encode()).hexdigest()[:32]
+    return f"fish_audio_voice_{candidate.index}_{safe}.{_audio_extension(candidate.audio)}"
+
+
+def _write_candidates(
+    hass: HomeAssistant, folder: str, candidates: tuple[VoiceDesignCandidate, ...]
+) -> list[Path]:
+    """Write every candidate into `folder`, atomically, all or none (executor)."""
+    outputs: list[OutputFile] = []
+    try:
+        outputs.extend(
+            open_output(hass, str(Path(folder) / _candidate_name(candidate)))
+            for candidate in candidates
+        )
+        for output, candidate in zip(outputs, candidates, strict=True):
+            output.commit(candidate.audio)
+    except BaseException:
+        for output in outputs:
+            output.discard()
+        raise
+    return [output.target for output in outputs]
+
+
+def _check_folder(hass: HomeAssistant, folder: str) -> None:
+    """Refuse a folder that is not an allowed, existing directory (executor)."""
+    path = Path(folder)
+    if not path.is_absolute() or not hass.config.is_allowed_path(folder):
+        raise _invalid("path_not_allowed", path=folder)
+    if not path.is_dir():
+        raise _invalid("directory_not_found", path=folder)
+
+
+async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
+    """Design voices from a description and save the candidates for create_voice."""
+    hass = call.hass
+    entry = _get_entry(call)
+    folder: str = call.data[ATTR_FOLDER]
+    # Checked before the (billed) generation: a wrong folder must not cost anything.
+    await hass.async_add_executor_job(_check_folder, hass, folder)
+    runtime = entry.runtime_data
+    with api_errors(entry):
+        candidates = await runtime.client.design_voice(
+            call.data[ATTR_INSTRUCTION],
+            reference_text=call.data.get(ATTR_REFERENCE_TEXT),
+            language=call.data.get(ATTR_LANGUAGE),
+            count=call.data.get(ATTR_COUNT),
+            speed=call.data.get(CONF_SPEED),
+            seed=call.data.get(ATTR_SEED),
+        )
+    runtime.coordinator.async_note_usage()
+    try:
+        paths = await hass.async_add_executor_job(_write_candidates, hass, folder, candidates)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="write_failed",
+            translation_placeholders={"path": folder, "error": str(err)},
+        ) from err
+    return {
+        "candidates": [
+            {
+                "id": candidate.id,
+                "path": str(path),
+                "duration": candidate.duration_ms / 1000,
+                "sample_rate": candidate.sample_rate,
+            }
+            for candidate, path in zip(candidates, paths, strict=True)
+        ]
+    }
 
 
 @callback
@@ -436,5 +682,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_SYNTHESIZE,
         _async_synthesize,
         schema=SYNTHESIZE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_DESIGN_VOICE,
+        _async_design_voice,
+        schema=DESIGN_VOICE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

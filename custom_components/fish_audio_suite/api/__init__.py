@@ -15,6 +15,10 @@ from .const import (
     MODELS,
     PAGE_SIZE_MAX,
     SAMPLE_RATES,
+    VOICE_DESIGN_COUNT_MAX,
+    VOICE_DESIGN_INSTRUCTION_MAX,
+    VOICE_DESIGN_REFERENCE_TEXT_MAX,
+    VOICE_DESIGN_SPEED_MAX,
     __version__,
 )
 from .exceptions import (
@@ -63,6 +67,10 @@ __all__ = [
     "MODELS",
     "PAGE_SIZE_MAX",
     "SAMPLE_RATES",
+    "VOICE_DESIGN_COUNT_MAX",
+    "VOICE_DESIGN_INSTRUCTION_MAX",
+    "VOICE_DESIGN_REFERENCE_TEXT_MAX",
+    "VOICE_DESIGN_SPEED_MAX",
     "ASRResult",
     "ASRSegment",
     "AudioFormat",
