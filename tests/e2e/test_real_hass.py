@@ -214,12 +214,96 @@ async def check_credit_sensor(api: HomeAssistantApi, credit_sensor: str) -> None
     assert state["attributes"]["unit_of_measurement"] == "USD"
 
 
+# Seed voices of the emulator (emulator/voices.py): two public voices for a dialogue.
+NARRATOR = "802e3bc2b27e49c2995d23ef70e6ac89"
+ENERGETIC = "7f2c4a1e9b8d4c3fa6e5d2c1b0a99887"
+DIALOGUE = "<|speaker:0|>[excited] Dinner is ready!<|speaker:1|>Thanks, I am coming down now."
+
+
+async def action(api: HomeAssistantApi, service: str, data: dict[str, Any]) -> Any:
+    """Call one of our actions over REST and return its response."""
+    response = await api.call("POST", f"/api/services/{DOMAIN}/{service}?return_response", data)
+    return response["service_response"]
+
+
+async def check_design_and_create(api: HomeAssistantApi, entry_id: str, media: Path) -> None:
+    """Design voices into the media folder, then clone one of the candidates (README)."""
+    designed = await action(
+        api,
+        "design_voice",
+        {
+            "config_entry_id": entry_id,
+            "instruction": "A warm, calm narrator with a slight smile in the voice",
+            "reference_text": "Welcome home. The lights are on.",
+            "count": 2,
+            "folder": str(media),
+        },
+    )
+    candidates = designed["candidates"]
+    assert len(candidates) == 2
+    for candidate in candidates:
+        path = Path(candidate["path"])
+        assert path.parent == media
+        with wave.open(str(path)) as wav:
+            assert wav.getframerate() == candidate["sample_rate"]
+    created = await action(
+        api,
+        "create_voice",
+        {
+            "config_entry_id": entry_id,
+            "title": "Designed narrator",
+            "audio": [candidates[0]["path"]],
+        },
+    )
+    voices = await action(api, "list_voices", {"config_entry_id": entry_id})
+    assert created["voice"]["id"] in {voice["id"] for voice in voices["voices"]}
+
+
+async def check_dialogue_with_subtitles(
+    api: HomeAssistantApi, emulator_url: str, entry_id: str, media: Path
+) -> None:
+    """A two-voice dialogue written to a file with WebVTT subtitles beside it (README)."""
+    target = media / "dinner.mp3"
+    result = await action(
+        api,
+        "synthesize",
+        {
+            "config_entry_id": entry_id,
+            "message": DIALOGUE,
+            "filename": str(target),
+            "model": "s2-pro",
+            "speakers": [NARRATOR, ENERGETIC],
+            "subtitles": "vtt",
+        },
+    )
+    assert result["subtitles"] == str(media / "dinner.vtt")
+    assert MP3(io.BytesIO(target.read_bytes())).info.length > 1
+    vtt = (media / "dinner.vtt").read_text()
+    assert vtt.startswith("WEBVTT\n\n00:00:00.")
+    assert "Dinner is ready" in vtt
+    assert "speaker" not in vtt
+    assert "excited" not in vtt
+    (request,) = await emulator_requests(api.session, emulator_url, "/v1/tts/stream/with-timestamp")
+    assert request["decoded"]["reference_id"] == [NARRATOR, ENERGETIC]
+
+
 async def test_real_home_assistant(socket_enabled: None, tmp_path: Path) -> None:
     """Onboard a real Home Assistant, add the integration, use every entity and an action."""
     steps = Steps()
     config_dir = tmp_path / "config"
     hass_port = free_port()
     prepare_config_dir(config_dir, port=hass_port)
+    # A folder the file actions may use, as a user would allow one (README).
+    media = config_dir / "media"
+    media.mkdir()
+    configuration = config_dir / "configuration.yaml"
+    configuration.write_text(
+        configuration.read_text().replace(
+            "homeassistant:\n",
+            f"homeassistant:\n  allowlist_external_dirs:\n    - {json.dumps(str(media))}\n",
+            1,
+        )
+    )
     try:
         await _run(steps, tmp_path, config_dir, hass_port)
     except BaseException:
@@ -274,6 +358,12 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             await check_list_voices(api, entry["entry_id"])
         with steps.step("credit sensor"):
             await check_credit_sensor(api, find_entity(entities, "sensor.", "_api_credit"))
+        with steps.step("design_voice + create_voice"):
+            await check_design_and_create(api, entry["entry_id"], config_dir / "media")
+        with steps.step("dialogue with subtitles"):
+            await check_dialogue_with_subtitles(
+                api, emulator_url, entry["entry_id"], config_dir / "media"
+            )
         with steps.step("hass stop"):
             assert await stop_process(hass) == 0
 
