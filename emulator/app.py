@@ -47,6 +47,7 @@ from .faults import (
     NO_PERMISSION_TEXT,
     PRESETS,
     FaultInjector,
+    StreamFault,
 )
 from .live import LiveSession
 from .state import Account, EmulatorState, PackageState, RecordedRequest, RecordedWebSocket
@@ -59,6 +60,8 @@ _LOGGER = logging.getLogger(__name__)
 _RECORD: Final = "fish_audio_emulator.record"
 _ACCOUNT: Final = "fish_audio_emulator.account"
 
+# What a never-ending answer announces: 10 GiB, far beyond anything a client should buffer.
+_HUGE_LENGTH: Final = 10 * 1024**3
 _BEARER: Final = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
 # Sentence ends, including the CJK full-width ones.
 _SENTENCE: Final = re.compile("[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
@@ -338,6 +341,8 @@ class FishAudioEmulator:
         self._inflight[key] += 1
         try:
             await self.pause(first_byte)
+            if (stream := self.faults.take_stream(method, path)) is not None:
+                return await self._send_stream_fault(request, stream)
             response = await handler(request)
         finally:
             self._inflight[key] -= 1
@@ -367,6 +372,37 @@ class FishAudioEmulator:
         record.api_key, record.user_id = key, user_id
         request[_ACCOUNT] = self.state.account(user_id)
         return None
+
+    async def _send_stream_fault(
+        self, request: web.Request, fault: StreamFault
+    ) -> web.StreamResponse:
+        """Answer 200 and send a body that never ends properly (until the client leaves)."""
+        tts = request.path == "/v1/tts"
+        content_type = fault.content_type or ("audio/mpeg" if tts else "application/json")
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        if fault.mode == "huge-length":
+            response.content_length = _HUGE_LENGTH
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        _record_of(request).status = 200
+        # Audio-like bytes for TTS, JSON whitespace (a valid prefix of any document) else.
+        filler = b"\xff" if tts else b" "
+        piece = filler * 65536
+        try:
+            while True:
+                if fault.mode == "trickle":
+                    await self.pause(fault.interval)
+                    await response.write(filler)
+                else:
+                    await response.write(piece)
+                    # A tiny pause lets other requests run and ends the loop on stop().
+                    await self.pause(0.0001)
+        except EmulatorStoppingError:
+            _drop_connection(request)
+        except ConnectionError:
+            _LOGGER.debug("Client went away during a never-ending answer")
+        return response
 
     @staticmethod
     async def _send_truncated(

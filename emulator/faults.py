@@ -64,7 +64,25 @@ PRESETS: Final[
         {},
     ),
     "504": (504, "Gateway Timeout", "text/plain", {}),
+    # Success answers a client cannot use: a captive portal or broken proxy, a hostile
+    # server nesting JSON past any parser's recursion limit, a number no integer can hold.
+    "200-html": (
+        200,
+        "<html><head><title>Sign in</title></head><body>Wi-Fi login</body></html>",
+        "text/html",
+        {},
+    ),
+    "200-deep-json": (200, b"[" * 100_000 + b"]" * 100_000, "application/json", {}),
+    "200-overflow": (
+        200,
+        b'{"_id": "x", "user_id": "user-1", "credit": "1", "total": 1e999, "balance": 1e999}',
+        "application/json",
+        {},
+    ),
 }
+
+# Success answers that never end properly (see ``FaultInjector.stream``).
+STREAM_MODES: Final = frozenset({"trickle", "endless", "huge-length"})
 
 WS_MODES: Final = frozenset(
     {
@@ -76,6 +94,8 @@ WS_MODES: Final = frozenset(
         "non-map",
         "error-event",
         "never-finish",
+        "endless",
+        "trickle",
         "reject-401",
         "reject-402",
     }
@@ -137,12 +157,22 @@ class TruncateFault(_Fault):
 
 
 @dataclass(slots=True, kw_only=True)
+class StreamFault(_Fault):
+    """Answer 200 and then never end properly (see ``FaultInjector.stream``)."""
+
+    mode: str
+    interval: float
+    content_type: str | None
+
+
+@dataclass(slots=True, kw_only=True)
 class WsFault(_Fault):
     """Misbehave on the next ``/v1/tts/live`` sessions (see ``FaultInjector.ws``)."""
 
     mode: str
     message: str | None
     after_audio_chunks: int
+    interval: float = 0.5
 
 
 def _encode_body(
@@ -166,6 +196,7 @@ class FaultInjector:
         self._http: list[HttpFault] = []
         self._latency: list[LatencyFault] = []
         self._truncate: list[TruncateFault] = []
+        self._stream: list[StreamFault] = []
         self._ws: list[WsFault] = []
 
     def http(
@@ -232,6 +263,48 @@ class FaultInjector:
             raise ValueError("after_bytes must not be negative")
         self._truncate.append(TruncateFault(route=route, remaining=times, after_bytes=after_bytes))
 
+    def stream(
+        self,
+        route: str,
+        mode: str,
+        *,
+        interval: float = 0.5,
+        content_type: str | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Answer matching requests with a 200 whose body never ends properly.
+
+        Modes: ``trickle`` (one byte every ``interval`` seconds, for ever: beats any per-read
+        timeout), ``endless`` (a chunked body sent as fast as the client reads, for ever),
+        ``huge-length`` (``Content-Length`` of 10 GiB announced, then bytes as fast as the
+        client reads). The body is audio-like bytes for ``/v1/tts`` and JSON whitespace
+        elsewhere, so only a bound on time or size ends it. The request holds a concurrency
+        slot of the emulator meanwhile, as a real server's would.
+
+        Args:
+            route: Which requests (see the module docstring).
+            mode: One of the modes above.
+            interval: Seconds between bytes of a trickle.
+            content_type: Content type (default: ``audio/mpeg`` for TTS, else JSON).
+            times: Number of requests to affect; None for all until cleared.
+        """
+        _check_times(times)
+        if mode not in STREAM_MODES:
+            raise ValueError(
+                f"unknown stream mode {mode!r}; known: {', '.join(sorted(STREAM_MODES))}"
+            )
+        if interval < 0:
+            raise ValueError("interval must not be negative")
+        self._stream.append(
+            StreamFault(
+                route=route,
+                remaining=times,
+                mode=mode,
+                interval=interval,
+                content_type=content_type,
+            )
+        )
+
     def ws(
         self,
         mode: str,
@@ -239,6 +312,7 @@ class FaultInjector:
         times: int | None = 1,
         after_audio_chunks: int = 0,
         message: str | None = None,
+        interval: float = 0.5,
     ) -> None:
         """Misbehave on the next live TTS sessions.
 
@@ -248,7 +322,9 @@ class FaultInjector:
         ``text-frame`` / ``malformed`` / ``non-map`` (one text frame, undecodable bytes or a
         msgpack list in place of an audio event, then carry on), ``error-event`` (in-band
         ``{"event":"error","error":"Concurrency limit exceeded"}`` then close), ``never-finish``
-        (audio but no finish after ``stop``; the socket stays open), ``reject-401`` /
+        (audio but no finish after ``stop``; the socket stays open), ``endless`` (audio events
+        as fast as the client reads, for ever, never a finish), ``trickle`` (a 16-byte audio
+        event every ``interval`` seconds, for ever), ``reject-401`` /
         ``reject-402`` (handshake refused with that status and a JSON body).
 
         Args:
@@ -257,6 +333,7 @@ class FaultInjector:
             after_audio_chunks: Audio events sent normally before the fault strikes. If the
                 session ends with fewer, the fault strikes at the finish instead.
             message: Text for ``finish-error`` and ``error-event``.
+            interval: Seconds between the events of a ``trickle``.
         """
         _check_times(times)
         if mode not in WS_MODES:
@@ -268,6 +345,7 @@ class FaultInjector:
                 mode=mode,
                 message=message,
                 after_audio_chunks=after_audio_chunks,
+                interval=interval,
             )
         )
 
@@ -276,6 +354,7 @@ class FaultInjector:
         self._http.clear()
         self._latency.clear()
         self._truncate.clear()
+        self._stream.clear()
         self._ws.clear()
 
     @staticmethod
@@ -299,6 +378,10 @@ class FaultInjector:
     def take_truncate(self, method: str, path: str) -> TruncateFault | None:
         """Return (and use up once) the truncation fault for this request, if any."""
         return self._take(self._truncate, method, path)
+
+    def take_stream(self, method: str, path: str) -> StreamFault | None:
+        """Return (and use up once) the never-ending answer for this request, if any."""
+        return self._take(self._stream, method, path)
 
     def take_ws(self) -> WsFault | None:
         """Return (and use up once) the fault for a new live TTS session, if any."""
@@ -330,6 +413,10 @@ class FaultInjector:
             for f in self._truncate
         ]
         pending += [
+            {"kind": "stream", "route": f.route, "mode": f.mode, "times": f.remaining}
+            for f in self._stream
+        ]
+        pending += [
             {
                 "kind": "ws",
                 "mode": f.mode,
@@ -343,8 +430,9 @@ class FaultInjector:
     def apply_json(self, spec: Mapping[str, Any]) -> None:
         """Add a fault described as JSON (the control API's ``POST /_emulator/faults``).
 
-        ``kind`` selects ``http``, ``preset``, ``latency``, ``truncate``, ``ws`` or ``clear``; when
-        absent it is inferred from the fields (``mode`` -> ws, ``preset``/``name`` -> preset,
+        ``kind`` selects ``http``, ``preset``, ``latency``, ``truncate``, ``stream``, ``ws`` or
+        ``clear``; when absent it is inferred from the fields (``mode`` -> ws, ``stream`` ->
+        stream (its value is the mode), ``preset``/``name`` -> preset,
         ``after_bytes`` -> truncate, ``first_byte`` -> latency, ``status`` -> http).
 
         Raises:
@@ -362,6 +450,15 @@ class FaultInjector:
                     times=times,
                     after_audio_chunks=int(spec.get("after_audio_chunks", 0)),
                     message=spec.get("message"),
+                    interval=float(spec.get("interval", 0.5)),
+                )
+            elif kind == "stream":
+                self.stream(
+                    route,
+                    str(spec["stream"]),
+                    interval=float(spec.get("interval", 0.5)),
+                    content_type=spec.get("content_type"),
+                    times=times,
                 )
             elif kind == "preset":
                 self.preset(route, str(spec.get("preset") or spec["name"]), times=times)
@@ -397,6 +494,7 @@ def _infer_kind(spec: Mapping[str, Any]) -> str:
     for key, kind in (
         ("clear", "clear"),
         ("mode", "ws"),
+        ("stream", "stream"),
         ("preset", "preset"),
         ("name", "preset"),
         ("after_bytes", "truncate"),

@@ -275,6 +275,9 @@ class LiveSession:
             await self._send({"event": "log", "level": "info", "message": "segment synthesised"})
             await self._send({"event": "future-event", "payload": {"x": 1}})
             return False
+        if mode in ("endless", "trickle"):
+            self._fault_struck = True
+            await self._never_ending(fault)
         if mode == "never-finish":
             # Audio flows normally; only the finish is withheld.
             if at_finish:
@@ -311,6 +314,21 @@ class LiveSession:
             await self._ws.send_bytes(_MALFORMED_FRAME if mode == "malformed" else _NON_MAP_FRAME)
         self._record.sent.append({"event": f"<{mode}>", "monotonic": time.monotonic()})
         return not at_finish
+
+    async def _never_ending(self, fault: WsFault) -> None:
+        """Send audio events for ever (fast, or one small one per interval); never a finish.
+
+        Only the first is recorded: the record must not grow without bound too.
+        """
+        self._record.sent.append({"event": f"<{fault.mode}>", "monotonic": time.monotonic()})
+        trickle = fault.mode == "trickle"
+        frame = ormsgpack.packb({"event": "audio", "audio": b"\0" * (16 if trickle else 65536)})
+        while True:
+            if trickle:
+                await self._emu.pause(fault.interval)
+            else:
+                await asyncio.sleep(0)
+            await self._ws.send_bytes(frame)
 
     async def _send(self, event: dict[str, Any], *, size: int | None = None) -> None:
         await self._ws.send_bytes(ormsgpack.packb(event))

@@ -257,9 +257,40 @@ async def test_wrong_key_and_unreachable(hass: HomeAssistant, emulator: FishAudi
     )
     assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
     result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "http://\ud800.test", CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
     )
     assert result["step_id"] == "voice_menu"
+
+
+@pytest.mark.parametrize("user", ["user:secret@", "user@", ":secret@"])
+async def test_base_url_with_credentials(
+    hass: HomeAssistant, emulator: FishAudioEmulator, user: str
+) -> None:
+    """A base URL carrying a user or password is refused before anything is sent."""
+    result = await _start_custom(hass)
+    base_url = emulator.base_url.replace("http://", f"http://{user}")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: base_url, CONF_API_KEY: TEST_API_KEY}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "url_has_credentials"}
+    assert not emulator.requests
+
+
+@pytest.mark.parametrize("key", ["key\nInjected: 1", "ключ", "key\ud800"])
+async def test_key_no_header_can_carry(
+    hass: HomeAssistant, emulator: FishAudioEmulator, key: str
+) -> None:
+    """A key with control or non-ASCII characters is refused, not a raw error."""
+    result = await _start_custom(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: key}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert not emulator.requests
 
 
 async def test_unexpected_error(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:

@@ -204,22 +204,29 @@ class VoiceCatalog:
         return title, data
 
 
-def _normalise_base_url(value: str) -> str | None:
-    """Return the base URL without trailing slash, or None if it is not http(s)."""
+def _normalise_base_url(value: str) -> tuple[str | None, str]:
+    """Return the base URL without trailing slash, or None and the form error's key."""
     try:
         url = URL(value.strip())
-    except ValueError:
-        return None
+    except (ValueError, UnicodeError):  # UnicodeError: a lone surrogate, a bad IDN
+        return None, "invalid_url"
     if url.scheme not in ("http", "https") or not url.host:
-        return None
-    return str(url).rstrip("/")
+        return None, "invalid_url"
+    if url.user is not None or url.password is not None:
+        # The client refuses them: aiohttp would send them as Basic auth beside the key,
+        # and the URL is shown in the UI and in logs.
+        return None, "url_has_credentials"
+    return str(url).rstrip("/"), ""
 
 
 async def _async_validate_account(
     session: ClientSession, data: Mapping[str, Any]
 ) -> tuple[Credit | None, dict[str, str]]:
     """Check the key against the API; return the credit or the form errors."""
-    client = FishAudioClient(data[CONF_API_KEY], session=session, base_url=data[CONF_BASE_URL])
+    try:
+        client = FishAudioClient(data[CONF_API_KEY], session=session, base_url=data[CONF_BASE_URL])
+    except ValueError:  # a key no HTTP header can carry (control or non-ASCII characters)
+        return None, {"base": "invalid_auth"}
     try:
         return await client.get_credit(), {}
     except (FishAudioAuthenticationError, FishAudioPermissionError):
@@ -295,9 +302,9 @@ class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
         user_input: Mapping[str, Any], default_url: str
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """Return the entry data from a form, or errors for a bad base URL."""
-        base_url = _normalise_base_url(str(user_input.get(CONF_BASE_URL, default_url)))
+        base_url, error = _normalise_base_url(str(user_input.get(CONF_BASE_URL, default_url)))
         if base_url is None:
-            return {}, {CONF_BASE_URL: "invalid_url"}
+            return {}, {CONF_BASE_URL: error}
         return {CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(), CONF_BASE_URL: base_url}, {}
 
     async def async_step_voice_menu(

@@ -13,6 +13,7 @@ from .api import (
     FishAudioConnectionError,
     FishAudioError,
     FishAudioInsufficientCreditError,
+    FishAudioInvalidResponseError,
     FishAudioNotFoundError,
     FishAudioPermissionError,
     FishAudioRateLimitError,
@@ -78,6 +79,8 @@ def translate_error(
             key = "cannot_connect"
         case FishAudioWebSocketError():
             key = "stream_failed"
+        case FishAudioInvalidResponseError():
+            key = "invalid_response"
         case _:
             key = "unexpected_error"
     if isinstance(err, FishAudioResponseError):

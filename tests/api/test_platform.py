@@ -20,6 +20,7 @@ import pytest
 
 from custom_components.fish_audio_suite.api import (
     FishAudioClient,
+    FishAudioInvalidResponseError,
     FishAudioRequestError,
     FishAudioServerError,
     ReferenceAudio,
@@ -307,7 +308,7 @@ async def test_sse_framing_variants(client: FishAudioClient, emulator: FishAudio
         + payload.encode()
     )
     emulator.faults.http(TS_ROUTE, 200, body=body, content_type="text/event-stream")
-    with pytest.raises(FishAudioServerError):
+    with pytest.raises(FishAudioInvalidResponseError):
         # The two data lines are joined with a newline, which splits a JSON string: invalid.
         await events_of(client, "Hi")
     # A message cut off by the end of the stream (no blank line) is dropped (WHATWG SSE).
@@ -334,7 +335,7 @@ async def test_timestamp_stream_bad_answers(
     client: FishAudioClient, emulator: FishAudioEmulator, body: bytes
 ) -> None:
     emulator.faults.http(TS_ROUTE, 200, body=body, content_type="text/event-stream")
-    with pytest.raises(FishAudioServerError):
+    with pytest.raises(FishAudioInvalidResponseError):
         await events_of(client, "Hi")
 
 
@@ -344,7 +345,7 @@ async def test_timestamp_message_too_large(
     # A "message" that never ends: refused at the cap instead of buffered to the end.
     body = b"data: " + b"A" * (SSE_EVENT_MAX + 1024)
     emulator.faults.http(TS_ROUTE, 200, body=body, content_type="text/event-stream")
-    with pytest.raises(FishAudioServerError, match="too large"):
+    with pytest.raises(FishAudioInvalidResponseError, match=r"too large|exceeds"):
         await events_of(client, "Hi")
 
 
@@ -435,5 +436,5 @@ async def test_design_voice_bad_answers(
     client: FishAudioClient, emulator: FishAudioEmulator, body: Any
 ) -> None:
     emulator.faults.http("POST /v1/voice-design", 200, body=body)
-    with pytest.raises(FishAudioServerError):
+    with pytest.raises(FishAudioInvalidResponseError):
         await client.design_voice("Calm")

@@ -17,6 +17,7 @@ from custom_components.fish_audio_suite.api import (
     FishAudioConnectionError,
     FishAudioError,
     FishAudioInsufficientCreditError,
+    FishAudioInvalidResponseError,
     FishAudioNotFoundError,
     FishAudioPermissionError,
     FishAudioRateLimitError,
@@ -502,9 +503,9 @@ async def test_unusable_success_body(
     client: FishAudioClient, emulator: FishAudioEmulator, body: str, content_type: str
 ) -> None:
     emulator.faults.http(CREDIT_ROUTE, 200, body=body, content_type=content_type)
-    with pytest.raises(FishAudioServerError) as err:
+    with pytest.raises(FishAudioInvalidResponseError):
         await client.get_credit()
-    assert err.value.status == 200
+    # A success status may have been billed: never retried.
     assert len(emulator.requests) == 1
 
 
@@ -603,12 +604,16 @@ async def test_connection_refused(make_client: Callable[..., FishAudioClient]) -
     assert_no_secret(err.value)
 
 
-async def test_connection_drop_is_retried(
+async def test_success_broken_off_is_not_retried(
     client: FishAudioClient, emulator: FishAudioEmulator
 ) -> None:
     emulator.faults.truncate(CREDIT_ROUTE, after_bytes=0)
+    with pytest.raises(FishAudioConnectionError) as err:
+        await client.get_credit()
+    assert not err.value.retryable
+    assert len(emulator.requests) == 1
+    # The next call works: nothing was left half-read.
     assert (await client.get_credit()).user_id == "user-1"
-    assert len(emulator.requests) == 2
 
 
 async def test_timeout_is_not_retried(

@@ -16,7 +16,16 @@ import aiohttp
 import ormsgpack
 from yarl import URL
 
+from ._bounds import (
+    ERROR_BODY_MAX_BYTES,
+    JSON_MAX_BYTES,
+    AudioBudget,
+    check_content_type,
+    read_capped,
+    stream_budget,
+)
 from ._errors import error_from_response, sanitize
+from ._limiter import SlotLimiter
 from .const import (
     ASR_MAX_BYTES,
     CONTENT_TYPE_FORM,
@@ -58,10 +67,10 @@ from .const import (
 from .exceptions import (
     FishAudioConnectionError,
     FishAudioError,
+    FishAudioInvalidResponseError,
     FishAudioNotFoundError,
     FishAudioRateLimitError,
     FishAudioResponseError,
-    FishAudioServerError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
@@ -83,8 +92,21 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 # Voice ids are 32 hex digits; anything else that could escape the path segment
-# ("/", "..", "?") is refused before it reaches a URL.
-_VOICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# ("/", "..", "?") is refused before it reaches a URL. Always used with fullmatch: "$"
+# would also match before a trailing newline.
+_VOICE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_API_KEY = re.compile(r"[\x21-\x7e]{1,1024}")
+# A header value (the `model` name) must not carry anything that could split headers.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,64}")
+# What a JSON answer may be (the API declares application/json on every JSON endpoint).
+_JSON_TYPES = ("application/json",)
+# Audio answers: the API does not declare a type (PROTOCOL.md §3.2), so anything that is
+# not obviously a page or a document is accepted; text/html from a captive portal is not.
+_AUDIO_TYPES = ("audio/", "application/octet-stream", "binary/octet-stream", "video/ogg")
+# The timestamped stream is Server-Sent Events (OpenAPI); its audio is base64 in JSON with
+# the alignments beside it, so it may be several times the raw audio's size.
+_SSE_TYPES = ("text/event-stream",)
+_SSE_SIZE_FACTOR = 4
 
 type _Body = bytes | Callable[[], aiohttp.FormData] | None
 
@@ -97,11 +119,42 @@ class _Model(Protocol):
 def _parse[M: _Model](model: type[M], data: Any) -> M:
     """Build a model from JSON; a shape the models cannot use is the server's fault."""
     if not isinstance(data, Mapping):
-        raise FishAudioServerError(200, f"Unexpected answer shape: {type(data).__name__}")
+        raise FishAudioInvalidResponseError(f"Unexpected answer shape: {type(data).__name__}")
     try:
         return model.from_dict(data)
-    except (KeyError, TypeError, ValueError) as err:
-        raise FishAudioServerError(200, f"Unexpected answer from the server: {err}") from None
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as err:
+        # OverflowError: 1e999 in an integer field; the text is ours, not the server's.
+        raise FishAudioInvalidResponseError(
+            f"Unexpected answer from the server: {type(err).__name__}"
+        ) from None
+
+
+def _decode_json(raw: bytes | str, what: str) -> Any:
+    """Decode a JSON answer; anything undecodable is an unusable answer, never a raw error."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        # RecursionError: a deeply nested document.
+        raise FishAudioInvalidResponseError(f"Invalid JSON in the answer to {what}") from None
+
+
+def check_text(value: str, name: str) -> str:
+    """Refuse text that cannot be sent: not a str, or not encodable as UTF-8.
+
+    A lone surrogate (from a broken template or a pasted emoji half) would otherwise raise
+    deep inside msgpack, FormData or urlencode, after other parts of the call began.
+
+    Raises:
+        TypeError: The value is not text.
+        ValueError: The text cannot be sent.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be text")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} contains characters that are not valid Unicode") from None
+    return value
 
 
 def _bool(value: bool) -> str:
@@ -117,8 +170,12 @@ def _as_list(value: Sequence[str] | str | None) -> list[str]:
     return list(value)
 
 
+def _check_texts(values: Sequence[str] | str | None, name: str) -> list[str]:
+    return [check_text(value, name) for value in _as_list(values)]
+
+
 def _check_voice_id(voice_id: str) -> str:
-    if not isinstance(voice_id, str) or not _VOICE_ID.match(voice_id):
+    if not isinstance(voice_id, str) or not _VOICE_ID.fullmatch(voice_id):
         raise ValueError("voice_id must be a Fish Audio model id")
     return voice_id
 
@@ -126,9 +183,13 @@ def _check_voice_id(voice_id: str) -> str:
 class FishAudioClient:
     """Client for the Fish Audio REST and live WebSocket API.
 
-    Every request is bounded by `request_timeout`, limited to `max_concurrency` at a time
-    (a burst queues instead of tripping the server's concurrency limit), and retried with
-    backoff on 429/502/503/504 and connection errors when that is safe.
+    Every request is bounded by `request_timeout` (the wait for a concurrency slot by
+    `slot_timeout`), limited to a concurrency learned from the server's 429s and never
+    above `max_concurrency` (a burst queues instead of failing; see _limiter.py), and
+    retried with backoff only where the server cannot have accepted the work: 429/502/
+    503/504 answers and connections that were never established. Nothing is retried once
+    a success status was seen. Bodies are size-capped and streams have a total deadline
+    (_bounds.py).
     """
 
     def __init__(
@@ -145,6 +206,7 @@ class FishAudioClient:
         retry_backoff_max: float = RETRY_BACKOFF_MAX,
         retry_after_max: float = RETRY_AFTER_MAX,
         live_heartbeat: float = LIVE_HEARTBEAT,
+        slot_timeout: float | None = None,
     ) -> None:
         """Initialise the client.
 
@@ -162,17 +224,26 @@ class FishAudioClient:
             retry_backoff_max: Cap of the backoff delay.
             retry_after_max: Cap applied to a server's Retry-After.
             live_heartbeat: Seconds between WebSocket pings on live streams.
+            slot_timeout: Longest wait for a concurrency slot (default: request_timeout).
 
         Raises:
             ValueError: An argument is out of range.
         """
-        if not api_key:
-            raise ValueError("api_key must not be empty")
+        if not isinstance(api_key, str) or not _API_KEY.fullmatch(api_key):
+            # It travels in a header: control or non-ASCII characters cannot be sent.
+            raise ValueError("api_key must be a non-empty printable ASCII string")
         if request_timeout <= 0 or max_concurrency < 1 or max_retries < 0:
             raise ValueError("request_timeout, max_concurrency or max_retries out of range")
-        url = URL(base_url.rstrip("/"))
+        try:
+            url = URL(check_text(base_url, "base_url").rstrip("/"))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"base_url is not a URL: {type(err).__name__}") from None
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError("base_url must be an http(s) URL")
+        if url.user is not None or url.password is not None:
+            # aiohttp would send them as Basic auth next to the key; a URL is also shown
+            # in the UI and logs, where a password must not be.
+            raise ValueError("base_url must not contain a user name or password")
         self._api_key = api_key
         self._base_url = url
         self._session = session
@@ -183,7 +254,8 @@ class FishAudioClient:
         self._retry_backoff_max = retry_backoff_max
         self._retry_after_max = retry_after_max
         self._live_heartbeat = live_heartbeat
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._slot_timeout = request_timeout if slot_timeout is None else slot_timeout
+        self._slots = SlotLimiter(max_concurrency)
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": user_agent
@@ -193,6 +265,11 @@ class FishAudioClient:
     def __repr__(self) -> str:
         """Describe the client without its key."""
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def slots(self) -> SlotLimiter:
+        """The concurrency slots (their learned limit, for diagnostics and tests)."""
+        return self._slots
 
     @property
     def base_url(self) -> str:
@@ -233,14 +310,18 @@ class FishAudioClient:
     def _retry_delay(self, err: FishAudioError, attempt: int) -> float | None:
         """Seconds to wait before retrying after `err`, or None when it must not be retried.
 
-        Timeouts are not retried: the wait budget is already spent, and retrying would turn
-        a 30 s bound into minutes for a user waiting on a voice answer.
+        Only errors that prove the server did not take the work are retried: 429/502/503/
+        504 answers and connection errors marked retryable (the request never left). A
+        success status, however broken its body, may have been billed. Timeouts are not
+        retried either: the wait budget is spent, and retrying would turn a 30 s bound
+        into minutes for a user waiting on a voice answer.
         """
         if attempt >= self._max_retries or isinstance(err, FishAudioTimeoutError):
             return None
-        if isinstance(err, FishAudioResponseError) and err.status not in RETRY_STATUSES:
-            return None
-        if not isinstance(err, FishAudioResponseError | FishAudioConnectionError):
+        if isinstance(err, FishAudioResponseError):
+            if err.status not in RETRY_STATUSES:
+                return None
+        elif not (isinstance(err, FishAudioConnectionError) and err.retryable):
             return None
         if isinstance(err, FishAudioRateLimitError) and err.retry_after is not None:
             return min(err.retry_after, self._retry_after_max)
@@ -249,12 +330,31 @@ class FishAudioClient:
         delay = min(self._retry_backoff * 2.0**attempt, self._retry_backoff_max)
         return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - not cryptographic
 
-    def _connection_error(self, err: Exception, what: str) -> FishAudioConnectionError:
-        """Wrap a transport error; its text holds no headers (those errors are excluded)."""
+    def _connection_error(
+        self, err: Exception, what: str, *, answered: bool = True, billed: bool = True
+    ) -> FishAudioConnectionError:
+        """Wrap a transport error; its text holds no headers (those errors are excluded).
+
+        Args:
+            err: The transport error.
+            what: What the client was doing, for the message.
+            answered: A status line had arrived: the server has the request.
+            billed: The request costs money, so only proof that the server did not take
+                it makes it retryable.
+
+        The proofs: a connection never established (refused, DNS), or one the server
+        closed without a word before any status (what a pooled keep-alive connection that
+        the server dropped while idle gives; a server that accepted work answers a status
+        first). Anything else, a reset mid-send or a broken body, may have been billed.
+        """
         if isinstance(err, TimeoutError):
             return FishAudioTimeoutError(f"Timeout while {what}")
+        retryable = isinstance(err, aiohttp.ClientConnectorError) or (
+            not answered and (not billed or isinstance(err, aiohttp.ServerDisconnectedError))
+        )
         return FishAudioConnectionError(
-            f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}"
+            f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}",
+            retryable=retryable,
         )
 
     @staticmethod
@@ -283,8 +383,9 @@ class FishAudioClient:
         attempt = 0
         while True:
             try:
-                async with self._semaphore:
-                    return await operation()
+                # A retry queues first: it already waited its turn once.
+                async with self._slots.slot(max_wait=self._slot_timeout, first=attempt > 0):
+                    return await self._metered(operation)
             except FishAudioError as err:
                 delay = self._retry_delay(err, attempt) if idempotent else None
                 if delay is None:
@@ -300,6 +401,16 @@ class FishAudioClient:
             attempt += 1
             await asyncio.sleep(delay)
 
+    async def _metered[T](self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run `operation` in a held slot, teaching the limiter from its outcome."""
+        try:
+            result = await operation()
+        except FishAudioRateLimitError:
+            self._slots.on_rate_limited()
+            raise
+        self._slots.on_success()
+        return result
+
     async def _request(
         self,
         method: str,
@@ -309,8 +420,10 @@ class FishAudioClient:
         body: _Body = None,
         content_type: str | None = None,
         idempotent: bool = True,
+        billed: bool = False,
         allow_empty: bool = False,
         extra_headers: Mapping[str, str] | None = None,
+        max_bytes: int = JSON_MAX_BYTES,
     ) -> Any:
         """Send one REST request (with retries) and return its decoded JSON answer.
 
@@ -321,9 +434,12 @@ class FishAudioClient:
             body: Raw bytes, a FormData factory (rebuilt per attempt: aiohttp consumes
                 FormData), or None.
             content_type: Content-Type for a bytes body.
-            idempotent: Whether the request may be retried.
+            idempotent: Whether the request may be retried at all.
+            billed: The server charges for the request: a connection error is retried
+                only when the connection was never established.
             allow_empty: Return None for an empty body instead of failing.
             extra_headers: Headers added to the client's own (the `model` header).
+            max_bytes: The largest answer accepted.
 
         Returns:
             The decoded JSON (None for an empty body when allowed).
@@ -338,17 +454,16 @@ class FishAudioClient:
                 body=body,
                 content_type=content_type,
                 extra_headers=extra_headers,
+                billed=billed,
+                max_bytes=max_bytes,
             )
 
         raw = await self._with_retries(once, idempotent=idempotent, what=what)
         if not raw.strip():
             if allow_empty:
                 return None
-            raise FishAudioServerError(200, f"Empty answer to {what}")
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise FishAudioServerError(200, f"Invalid JSON in the answer to {what}") from None
+            raise FishAudioInvalidResponseError(f"Empty answer to {what}")
+        return _decode_json(raw, what)
 
     async def _request_once(
         self,
@@ -359,6 +474,8 @@ class FishAudioClient:
         body: _Body,
         content_type: str | None,
         extra_headers: Mapping[str, str] | None = None,
+        billed: bool = False,
+        max_bytes: int = JSON_MAX_BYTES,
     ) -> bytes:
         headers = {**self._headers, **(extra_headers or {})}
         data: bytes | aiohttp.FormData | None
@@ -370,6 +487,8 @@ class FishAudioClient:
                 headers["Content-Type"] = content_type
         session = self._get_session()
         status_error: Exception | None = None
+        status: int | None = None
+        what = f"calling {method} {path}"
         try:
             async with (
                 asyncio.timeout(self._request_timeout),
@@ -384,19 +503,40 @@ class FishAudioClient:
                     allow_redirects=False,
                 ) as response,
             ):
-                raw = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
+                if not 200 <= status < 300:
+                    raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
+                    if not response.content.at_eof():
+                        response.close()  # the rest of a long error body is not read
+                    status_error = error_from_response(
+                        status, raw, retry_after=retry_after, secret=self._api_key
+                    )
+                else:
+                    raw = await self._read_json_body(response, max_bytes)
         except aiohttp.ClientResponseError:
             # With raise_for_status off this means an answer that is not valid HTTP.
-            status_error = self._protocol_error(f"calling {method} {path}")
+            status_error = self._protocol_error(what)
         except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._connection_error(err, f"calling {method} {path}") from None
+            raise self._connection_error(
+                err, what, answered=status is not None, billed=billed
+            ) from None
         if status_error is not None:
             raise status_error
         _LOGGER.debug("%s %s -> %s (%d bytes)", method, path, status, len(raw))
-        if not 200 <= status < 300:
-            raise error_from_response(status, raw, retry_after=retry_after, secret=self._api_key)
+        return raw
+
+    @staticmethod
+    async def _read_json_body(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+        """Read a success body: JSON (or empty), at most `max_bytes`."""
+        try:
+            raw = await read_capped(response, max_bytes)
+            if raw.strip():
+                check_content_type(response, _JSON_TYPES)
+        except FishAudioInvalidResponseError:
+            # Drop the connection: the rest of an oversize body must not be read.
+            response.close()
+            raise
         return raw
 
     # ------------------------------------------------------------------ wallet
@@ -465,6 +605,12 @@ class FishAudioClient:
             raise ValueError(f"page_size must be 1..{PAGE_SIZE_MAX} and page_number >= 1")
         if sort_by not in SORT_BY:
             raise ValueError(f"sort_by must be one of {SORT_BY}")
+        tags, language = _check_texts(tags, "tags"), _check_texts(language, "language")
+        title_language = _check_texts(title_language, "title_language")
+        if title is not None:
+            check_text(title, "title")
+        if author_id is not None:
+            check_text(author_id, "author_id")
         params: list[tuple[str, str]] = [
             ("page_size", str(page_size)),
             ("page_number", str(page_number)),
@@ -524,6 +670,10 @@ class FishAudioClient:
         """
         if not title:
             raise ValueError("title must not be empty")
+        check_text(title, "title")
+        texts, tags = _check_texts(texts, "texts"), _check_texts(tags, "tags")
+        if description is not None:
+            check_text(description, "description")
         if not 1 <= len(voices) <= CREATE_MAX_VOICES or not all(voices):
             raise ValueError(f"voices must hold 1..{CREATE_MAX_VOICES} non-empty samples")
         if texts is not None and len(texts) > CREATE_MAX_TEXTS:
@@ -587,12 +737,12 @@ class FishAudioClient:
             raise ValueError(f"visibility must be one of {VISIBILITIES}")
         fields: list[tuple[str, str]] = []
         if title is not None:
-            fields.append(("title", title))
+            fields.append(("title", check_text(title, "title")))
         if description is not None:
-            fields.append(("description", description))
+            fields.append(("description", check_text(description, "description")))
         if visibility is not None:
             fields.append(("visibility", visibility))
-        fields.extend(("tags", tag) for tag in tags or ())
+        fields.extend(("tags", tag) for tag in _check_texts(tags, "tags"))
         if not fields and cover_image is None:
             raise ValueError("nothing to update")
         if cover_image is None:
@@ -682,10 +832,12 @@ class FishAudioClient:
             content_type=CONTENT_TYPE_JSON,
             idempotent=False,
             extra_headers={"model": VOICE_DESIGN_MODEL},
+            # Up to four candidates, each with its audio in base64.
+            max_bytes=4 * JSON_MAX_BYTES,
         )
         candidates = data.get("candidates") if isinstance(data, Mapping) else None
         if not isinstance(candidates, list):
-            raise FishAudioServerError(200, "Unexpected answer from the server: no candidates")
+            raise FishAudioInvalidResponseError("Unexpected answer from the server: no candidates")
         return tuple(_parse(VoiceDesignCandidate, item) for item in candidates)
 
     # --------------------------------------------------------------------- ASR
@@ -709,9 +861,13 @@ class FishAudioClient:
             raise ValueError(f"audio must be at most {ASR_MAX_BYTES} bytes")
         payload: dict[str, Any] = {"audio": audio, "ignore_timestamps": not include_timestamps}
         if language is not None:
-            payload["language"] = language
+            payload["language"] = check_text(language, "language")
         data = await self._request(
-            "POST", PATH_ASR, body=ormsgpack.packb(payload), content_type=CONTENT_TYPE_MSGPACK
+            "POST",
+            PATH_ASR,
+            body=ormsgpack.packb(payload),
+            content_type=CONTENT_TYPE_MSGPACK,
+            billed=True,
         )
         return _parse(ASRResult, data)
 
@@ -722,9 +878,12 @@ class FishAudioClient:
     ) -> AsyncGenerator[bytes]:
         """Synthesise `text` over HTTP (`POST /v1/tts`), yielding audio as it arrives.
 
-        Errors are detected before the first byte is yielded. 429/502/503/504 and connection
-        errors are retried only until audio has been yielded. A 200 answer without any audio
-        raises FishAudioServerError (status 200): callers would otherwise play silence.
+        Errors are detected before the first byte is yielded. 429/502/503/504 answers and
+        connections that were never established are retried; nothing is retried once the
+        server answered with a success status (it may have billed the text). The answer
+        must be audio (not text/html), at most what the text can legitimately give, and
+        arrive within a total deadline at a minimum throughput (_bounds.py); a 200 without
+        audio raises FishAudioInvalidResponseError: callers would otherwise play silence.
         Wrap the generator in `contextlib.aclosing()`; closing it early drops the HTTP
         connection at once.
 
@@ -736,11 +895,21 @@ class FishAudioClient:
         Returns:
             An async iterator of audio bytes in `options.format`.
         """
-        if not text or not text.strip():
+        if not isinstance(text, str) or not text.strip():
             raise ValueError("text must not be empty")
+        check_text(text, "text")
         if chunk_size < 1:
             raise ValueError("chunk_size must be positive")
+        self._check_model(options)
         return self._tts(text, options, chunk_size)
+
+    @staticmethod
+    def _check_model(options: TTSOptions) -> None:
+        # The model travels in a header: a newline there would split the request.
+        if not _HEADER_VALUE.fullmatch(options.model):
+            raise ValueError("model must be a model name")
+        if options.reference_id is not None:
+            _check_voice_id(options.reference_id)
 
     async def _tts(self, text: str, options: TTSOptions, chunk_size: int) -> AsyncGenerator[bytes]:
         async with contextlib.aclosing(
@@ -750,11 +919,20 @@ class FishAudioClient:
                 yield chunk
 
     async def _post_stream(
-        self, path: str, text: str, options: TTSOptions, chunk_size: int
+        self,
+        path: str,
+        text: str,
+        options: TTSOptions,
+        chunk_size: int,
+        *,
+        content_types: tuple[str, ...] = _AUDIO_TYPES,
+        size_factor: int = 1,
     ) -> AsyncGenerator[bytes]:
         """POST a TTS request to `path` and yield the raw answer as it arrives.
 
-        Retried only before anything was yielded; an answer without a byte is an error.
+        Retried only before a success status arrived; an answer without a byte is an
+        error. The answer must be of one of `content_types` and stays within the audio
+        budget of the text (_bounds.py), times `size_factor` for an encoded stream.
         """
         payload = ormsgpack.packb(options.to_request(text, include_none=False))
         headers = {
@@ -764,22 +942,27 @@ class FishAudioClient:
         }
         attempt = 0
         while True:
-            yielded = False
+            answered = False
             try:
-                async with self._semaphore:
-                    response = await self._open_tts(payload, headers, path)
+                async with self._slots.slot(max_wait=self._slot_timeout, first=attempt > 0):
+                    response = await self._metered(
+                        lambda: self._open_tts(payload, headers, path, content_types)
+                    )
+                    answered = True
+                    budget = stream_budget(
+                        len(text), options, self._request_timeout, size_factor=size_factor
+                    )
                     try:
-                        while chunk := await self._read_chunk(response, chunk_size):
-                            yielded = True
+                        while chunk := await self._read_chunk(response, chunk_size, budget):
                             yield chunk
                     finally:
                         # Drops the connection when the consumer stopped early.
                         response.close()
-                    if not yielded:
-                        raise FishAudioServerError(200, "The server returned no audio")
+                    if not budget.received:
+                        raise FishAudioInvalidResponseError("The server returned no audio")
                     return
             except FishAudioError as err:
-                delay = None if yielded else self._retry_delay(err, attempt)
+                delay = None if answered else self._retry_delay(err, attempt)
                 if delay is None:
                     raise
                 _LOGGER.debug("Retrying TTS in %.2f s after %s", delay, type(err).__name__)
@@ -787,7 +970,11 @@ class FishAudioClient:
             await asyncio.sleep(delay)
 
     async def _open_tts(
-        self, payload: bytes, headers: Mapping[str, str], path: str = PATH_TTS
+        self,
+        payload: bytes,
+        headers: Mapping[str, str],
+        path: str = PATH_TTS,
+        content_types: tuple[str, ...] = _AUDIO_TYPES,
     ) -> aiohttp.ClientResponse:
         """POST the TTS request and return the response once its status is known good."""
         session = self._get_session()
@@ -803,19 +990,24 @@ class FishAudioClient:
                     allow_redirects=False,
                 )
                 if not 200 <= response.status < 300:
-                    raw = await response.read()
+                    raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
                     status_error = error_from_response(
                         response.status,
                         raw,
                         retry_after=response.headers.get("Retry-After"),
                         secret=self._api_key,
                     )
+                else:
+                    check_content_type(response, content_types)
         except aiohttp.ClientResponseError:
             status_error = self._protocol_error("requesting TTS")
         except (TimeoutError, aiohttp.ClientError) as err:
             if response is not None:
                 response.close()
-            raise self._connection_error(err, "requesting TTS") from None
+            # TTS is billed: retried only when the server cannot have taken it.
+            raise self._connection_error(
+                err, "requesting TTS", answered=response is not None
+            ) from None
         except BaseException:
             if response is not None:
                 response.close()
@@ -827,13 +1019,23 @@ class FishAudioClient:
         assert response is not None  # noqa: S101 - set whenever no error was recorded
         return response
 
-    async def _read_chunk(self, response: aiohttp.ClientResponse, chunk_size: int) -> bytes:
-        """Read the next piece of a stream; a per-read bound, since a clip may be long."""
+    async def _read_chunk(
+        self, response: aiohttp.ClientResponse, chunk_size: int, budget: AudioBudget
+    ) -> bytes:
+        """Read the next piece of a stream, within its budget of bytes and time."""
+        limit = min(self._request_timeout, budget.wait_left())
+        budget.begin_wait()
         try:
-            async with asyncio.timeout(self._request_timeout):
-                return await response.content.read(chunk_size)
-        except (TimeoutError, aiohttp.ClientError) as err:
+            async with asyncio.timeout(limit):
+                chunk = await response.content.read(chunk_size)
+        except TimeoutError:
+            if limit < self._request_timeout:
+                raise budget.timeout_error() from None
+            raise self._connection_error(TimeoutError(), "reading TTS audio") from None
+        except aiohttp.ClientError as err:
             raise self._connection_error(err, "reading TTS audio") from None
+        budget.end_wait(len(chunk))
+        return chunk
 
     def tts_with_timestamps(self, text: str, options: TTSOptions) -> AsyncGenerator[TimestampEvent]:
         """Synthesise `text` with word timings (`POST /v1/tts/stream/with-timestamp`).
@@ -861,20 +1063,23 @@ class FishAudioClient:
     ) -> AsyncGenerator[TimestampEvent]:
         events = 0
         async with contextlib.aclosing(
-            _sse_messages(self._post_stream(PATH_TTS_TIMESTAMPS, text, options, TTS_READ_SIZE))
+            _sse_messages(
+                self._post_stream(
+                    PATH_TTS_TIMESTAMPS,
+                    text,
+                    options,
+                    TTS_READ_SIZE,
+                    content_types=_SSE_TYPES,
+                    size_factor=_SSE_SIZE_FACTOR,
+                )
+            )
         ) as messages:
             async for message in messages:
-                try:
-                    data = json.loads(message)
-                except ValueError:
-                    raise FishAudioServerError(
-                        200, "Invalid JSON in the timestamp stream"
-                    ) from None
-                event = _parse(TimestampEvent, data)
+                event = _parse(TimestampEvent, _decode_json(message, "the timestamp stream"))
                 events += 1
                 yield event
         if not events:
-            raise FishAudioServerError(200, "The server returned no audio")
+            raise FishAudioInvalidResponseError("The server returned no audio")
 
     def tts_live(
         self,
@@ -898,15 +1103,25 @@ class FishAudioClient:
         Returns:
             An async iterator of audio bytes in `options.format`.
         """
+        self._check_model(options)
         return self._tts_live(text, options, flush or FlushPolicy())
 
     async def _tts_live(
         self, text: AsyncIterable[str], options: TTSOptions, flush: FlushPolicy
     ) -> AsyncGenerator[bytes]:
-        async with self._semaphore:
+        # A live stream takes a slot from the live share only (_limiter.py): the rest stay
+        # free for calls that do not wait on an LLM.
+        async with self._slots.slot(max_wait=self._slot_timeout, live=True):
             ws = await self._ws_connect_with_retries(options)
             async with contextlib.aclosing(
-                stream_live(ws, text, options, flush, receive_timeout=self._request_timeout)
+                stream_live(
+                    ws,
+                    text,
+                    options,
+                    flush,
+                    receive_timeout=self._request_timeout,
+                    secret=self._api_key,
+                )
             ) as audio:
                 async for chunk in audio:
                     yield chunk
@@ -914,11 +1129,11 @@ class FishAudioClient:
     async def _ws_connect_with_retries(
         self, options: TTSOptions
     ) -> aiohttp.ClientWebSocketResponse:
-        # The semaphore is already held by the stream, so retry here without it.
+        # The slot is already held by the stream, so retry here without queueing again.
         attempt = 0
         while True:
             try:
-                return await self._ws_connect(options)
+                return await self._metered(lambda: self._ws_connect(options))
             except FishAudioError as err:
                 delay = self._retry_delay(err, attempt)
                 if delay is None:
@@ -946,7 +1161,10 @@ class FishAudioClient:
         except aiohttp.ClientResponseError:
             status_error = self._protocol_error("opening the live TTS stream")
         except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._connection_error(err, "opening the live TTS stream") from None
+            # No text has been sent before the handshake completes: nothing can be billed.
+            raise self._connection_error(
+                err, "opening the live TTS stream", answered=False, billed=False
+            ) from None
         # Raised outside the except block so the aiohttp error is not even __context__.
         raise status_error
 
@@ -980,4 +1198,4 @@ async def _sse_messages(raw: AsyncIterable[bytes]) -> AsyncGenerator[str]:
                 size += len(value)
                 data.append(value)
         if size + len(buffer) > SSE_EVENT_MAX:
-            raise FishAudioServerError(200, "A timestamp stream message is too large")
+            raise FishAudioInvalidResponseError("A timestamp stream message is too large")

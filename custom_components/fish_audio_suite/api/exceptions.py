@@ -17,7 +17,22 @@ class FishAudioError(Exception):
 
 
 class FishAudioConnectionError(FishAudioError):
-    """The server could not be reached, or the connection broke mid-answer."""
+    """The server could not be reached, or the connection broke mid-answer.
+
+    Attributes:
+        retryable: Whether the request can safely be sent again: only when it cannot
+            have reached the server (the connection was never established).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        """Initialise the error.
+
+        Args:
+            message: What went wrong (never server headers).
+            retryable: True when the request cannot have been sent.
+        """
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class FishAudioTimeoutError(FishAudioConnectionError):
@@ -108,6 +123,13 @@ class FishAudioRequestError(FishAudioResponseError):
 
 class FishAudioServerError(FishAudioResponseError):
     """5xx, or a success status whose body is unusable (see the client docs)."""
+
+
+class FishAudioInvalidResponseError(FishAudioError):
+    """A success answer the client cannot use: not JSON, the wrong shape or type, too big.
+
+    The server accepted (and may have billed) the request, so it is never retried.
+    """
 
 
 class FishAudioWebSocketError(FishAudioError):

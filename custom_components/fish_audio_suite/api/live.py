@@ -17,10 +17,16 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import ormsgpack
 
-from .exceptions import FishAudioTimeoutError, FishAudioWebSocketError
+from ._bounds import audio_bytes_max, audio_seconds_max
+from ._errors import sanitize
+from .exceptions import (
+    FishAudioInvalidResponseError,
+    FishAudioTimeoutError,
+    FishAudioWebSocketError,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 
     from .models import TTSOptions
 
@@ -145,6 +151,7 @@ class _Sender:
         self._policy = policy
         self._pending = ""  # text sent since the last flush
         self._flushed = False
+        self.chars = 0  # text sent so far: what bounds the audio that may come back
 
     async def run(self) -> None:
         """Send every text chunk, then `stop`.
@@ -229,7 +236,12 @@ class _Sender:
             raise _SendFailedError from err
 
     async def _send_text(self, text: str) -> None:
-        await self._send(ormsgpack.packb({"event": "text", "text": text}))
+        try:
+            frame = ormsgpack.packb({"event": "text", "text": text})
+        except TypeError:  # ormsgpack.MsgpackEncodeError: a lone surrogate from the caller
+            raise ValueError("text contains characters that are not valid Unicode") from None
+        await self._send(frame)
+        self.chars += len(text)
 
     async def _flush(self) -> None:
         await self._send(_EVENT_FLUSH)
@@ -268,11 +280,13 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
         ) from err
 
 
-def _optional_text(value: Any) -> str | None:
-    return str(value) if value is not None and value != "" else None
+def _optional_text(value: Any, secret: str | None) -> str | None:
+    # Server text, like HTTP error bodies: key removed, one line, length capped (§8).
+    text = sanitize(str(value), secret) if value is not None and value != "" else ""
+    return text or None
 
 
-def _audio_or_end(data: dict[str, Any]) -> bytes | None:
+def _audio_or_end(data: dict[str, Any], secret: str | None = None) -> bytes | None:
     """Interpret one server event.
 
     Returns:
@@ -290,14 +304,14 @@ def _audio_or_end(data: dict[str, Any]) -> bytes | None:
         if data.get("reason") == "error":
             raise FishAudioWebSocketError(
                 "Live TTS stream ended with an error",
-                server_message=_optional_text(data.get("message")),
+                server_message=_optional_text(data.get("message"), secret),
             )
         # "stop", or a reason this client does not know: the stream is complete.
         return None
     if event == "error":
         raise FishAudioWebSocketError(
             "Live TTS stream reported an error",
-            server_message=_optional_text(data.get("error") or data.get("message")),
+            server_message=_optional_text(data.get("error") or data.get("message"), secret),
         )
     # Unknown events (`log`, ...) are ignored, as the AsyncAPI file asks.
     return b""
@@ -311,10 +325,13 @@ class _Receiver:
         ws: aiohttp.ClientWebSocketResponse,
         sender: asyncio.Task[None],
         receive_timeout: float,
+        total_after_text: Callable[[], float],
     ) -> None:
         self._ws = ws
         self._sender = sender
         self._receive_timeout = receive_timeout
+        self._total_after_text = total_after_text
+        self._deadline: float | None = None
         self.pending: asyncio.Task[aiohttp.WSMessage] | None = None
 
     async def next(self) -> aiohttp.WSMessage:
@@ -330,8 +347,15 @@ class _Receiver:
                 return message
         # Re-raises an error of the caller's text iterator.
         self._sender.result()
+        loop = asyncio.get_running_loop()
+        if self._deadline is None:
+            # All text is known now, and with it the longest audio that can legitimately
+            # come: past that total, a server still sending (a trickle) is cut off.
+            self._deadline = loop.time() + self._total_after_text()
+        if loop.time() >= self._deadline:
+            raise FishAudioTimeoutError("The live TTS stream did not finish within its deadline")
         try:
-            async with asyncio.timeout(self._receive_timeout):
+            async with asyncio.timeout(min(self._receive_timeout, self._deadline - loop.time())):
                 if self.pending is not None:
                     return await self.pending
                 return await _receive(self._ws)
@@ -350,6 +374,7 @@ async def stream_live(
     policy: FlushPolicy,
     *,
     receive_timeout: float,
+    secret: str | None = None,
 ) -> AsyncGenerator[bytes]:
     """Run one live TTS exchange on an open WebSocket, yielding audio as it arrives.
 
@@ -363,7 +388,10 @@ async def stream_live(
         policy: When to send `flush` events.
         receive_timeout: Longest wait for a server frame once all text was sent. While text
             is still being sent there is no such bound (a slow LLM must not trip it); the
-            WebSocket heartbeat detects a dead peer meanwhile.
+            WebSocket heartbeat detects a dead peer meanwhile. Once the text ended, the
+            whole rest of the stream must also finish within one receive_timeout plus
+            twice the longest audio the text can give (_bounds.py).
+        secret: The API key, removed from server text put into errors.
 
     Yields:
         Audio bytes in the requested format.
@@ -371,6 +399,8 @@ async def stream_live(
     Raises:
         FishAudioWebSocketError: The server reported an error or the stream broke.
         FishAudioTimeoutError: The server went quiet after all text was sent.
+        FishAudioInvalidResponseError: More audio than the text sent can give (an
+            endless stream).
     """
     sender_task: asyncio.Task[None] | None = None
     receiver: _Receiver | None = None
@@ -380,11 +410,21 @@ async def stream_live(
             await ws.send_bytes(ormsgpack.packb(start))
         except (aiohttp.ClientError, ConnectionError):
             raise FishAudioWebSocketError("Live TTS stream closed before it started") from None
-        sender_task = asyncio.create_task(
-            _Sender(ws, text, policy).run(), name="fish_audio_live_sender"
+        sender = _Sender(ws, text, policy)
+        sender_task = asyncio.create_task(sender.run(), name="fish_audio_live_sender")
+        receiver = _Receiver(
+            ws,
+            sender_task,
+            receive_timeout,
+            lambda: receive_timeout + 2 * audio_seconds_max(sender.chars, options.speed),
         )
-        receiver = _Receiver(ws, sender_task, receive_timeout)
-        while (audio := _audio_or_end(_decode(await receiver.next()))) is not None:
+        received = 0
+        while (audio := _audio_or_end(_decode(await receiver.next()), secret)) is not None:
+            received += len(audio)
+            if received > (cap := audio_bytes_max(sender.chars, options)):
+                raise FishAudioInvalidResponseError(
+                    f"The live audio exceeds the {cap} bytes the text sent can give"
+                )
             if audio:
                 yield audio
     finally:
