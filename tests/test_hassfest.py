@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from homeassistant import loader
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import icon, service, translation
+from homeassistant.helpers import config_validation as cv, icon, service, translation
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
@@ -36,6 +36,9 @@ INTEGRATION = ROOT / "custom_components" / DOMAIN
 COMPUTED_MANIFEST_KEYS = {"is_built_in", "overwrites_built_in"}
 # hassfest's icon rule: a Material Design Icons name.
 MDI = re.compile(r"mdi:[a-z0-9]+(-[a-z0-9]+)*")
+# hassfest's rule for translation keys (select options, entity, field and section keys):
+# lowercase letters, digits, "-" and "_", never two separators in a row or one at either end.
+TRANSLATION_KEY = re.compile(r"(?!.+[_-]{2})(?![_-])[a-z0-9_-]+(?<![_-])")
 
 
 def _json(path: Path) -> Any:
@@ -232,6 +235,45 @@ async def test_home_assistant_reads_our_translations(hass: HomeAssistant) -> Non
         loaded[f"component.{DOMAIN}.config.step.user.title"]
         == (_strings()["config"]["step"]["user"]["title"])
     )
+
+
+def _strings_in(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings_in(value, (*path, key))
+    else:
+        yield path, node
+
+
+def test_translation_values() -> None:
+    """Every text is a string without HTML (`cv.string_with_no_html`, the validator hassfest
+    applies), quotes no placeholder in single quotes (hassfest), and uses no `[%key:...]`
+    reference: those are resolved only when core builds its translations, so a custom
+    integration would show them literally."""
+    for path, value in _strings_in(_strings()):
+        where = ".".join(path)
+        assert isinstance(value, str), where
+        cv.string_with_no_html(value)
+        assert not re.search(r"'\{\w+\}'", value), f"{where}: single-quoted placeholder"
+        assert "[%key:" not in value, f"{where}: reference"
+        assert value == value.strip(), f"{where}: surrounding whitespace"
+
+
+def test_translation_keys() -> None:
+    """Entity keys, select option keys and action field and section keys follow hassfest's
+    translation-key rule; exception, issue and selector names are slugs (`cv.slug`). A
+    select whose values break the rule (a model called s2.1-pro) cannot be translated."""
+    strings = _strings()
+    keys = [key for platform in strings.get("entity", {}).values() for key in platform]
+    for value in strings.get("selector", {}).values():
+        keys += list(value.get("options", {}))
+    for action in strings.get("services", {}).values():
+        keys += [*action.get("fields", {}), *action.get("sections", {})]
+    for key in keys:
+        assert TRANSLATION_KEY.fullmatch(key), key
+    slugs = [*strings.get("exceptions", {}), *strings.get("issues", {})]
+    for key in [*slugs, *strings.get("selector", {})]:
+        assert cv.slug(key) == key
 
 
 def test_config_schema_with_async_setup() -> None:

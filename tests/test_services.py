@@ -166,7 +166,7 @@ async def test_actions_described_translated_and_with_icons(
         assert "config_entry_id" in fields
         assert fields["config_entry_id"]["selector"] == {"config_entry": {"integration": DOMAIN}}
         assert ICONS["services"][service]["service"].startswith("mdi:")
-    for key in ("sort_by", "visibility", "model", "latency", "format"):
+    for key in ("sort_by", "visibility", "latency", "format"):
         assert TRANSLATIONS["selector"][key]["options"]
 
 

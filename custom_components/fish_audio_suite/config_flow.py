@@ -120,7 +120,8 @@ def _voice_schema(voices: list[SelectOptionDict]) -> vol.Schema:
                 )
             ),
             vol.Required(CONF_MODEL, default=VOICE_DEFAULTS[CONF_MODEL]): SelectSelector(
-                SelectSelectorConfig(options=MODELS, translation_key=CONF_MODEL)
+                # No translation_key: hassfest refuses dots in option keys (s2.1-pro).
+                SelectSelectorConfig(options=MODELS)
             ),
             vol.Required(CONF_LATENCY, default=VOICE_DEFAULTS[CONF_LATENCY]): SelectSelector(
                 SelectSelectorConfig(options=LATENCIES, translation_key=CONF_LATENCY)
