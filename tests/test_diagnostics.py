@@ -36,6 +36,12 @@ async def test_diagnostics(
     # Ids, timestamps and the emulator's port change from run to run.
     assert diagnostics == snapshot(
         exclude=props(
-            "entry_id", "subentry_id", "created_at", "modified_at", "base_url", "voice_id"
+            "entry_id",
+            "subentry_id",
+            "created_at",
+            "modified_at",
+            "base_url",
+            "voice_id",
+            "since",
         )
     )

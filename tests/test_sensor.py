@@ -15,6 +15,14 @@ from emulator import FishAudioEmulator, PackageState
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
+USAGE_TRANSLATION_KEYS = {
+    "synthesized_characters",
+    "transcribed_duration",
+    "estimated_cost",
+    "model_synthesized_characters",
+    "model_estimated_cost",
+}
+
 PACKAGE = PackageState(
     type="pro",
     total=1000,
@@ -32,7 +40,12 @@ async def test_sensors_without_package(
     """An account without a package has credit sensors only."""
     registry = er.async_get(hass)
     entries = er.async_entries_for_config_entry(registry, init_integration.entry_id)
-    sensors = sorted(e.entity_id for e in entries if e.domain == "sensor")
+    # The usage sensors are tested in test_usage.py.
+    sensors = sorted(
+        e.entity_id
+        for e in entries
+        if e.domain == "sensor" and e.translation_key not in USAGE_TRANSLATION_KEYS
+    )
     assert sensors == ["sensor.fish_audio_api_credit", "sensor.fish_audio_cumulative_top_up"]
     state = hass.states.get("sensor.fish_audio_api_credit")
     assert state is not None

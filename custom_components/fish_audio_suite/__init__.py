@@ -12,6 +12,7 @@ from .api import FishAudioClient
 from .const import CONF_BASE_URL, DEFAULT_BASE_URL, DOMAIN, PLATFORMS
 from .coordinator import FishAudioConfigEntry, FishAudioCoordinator, FishAudioRuntimeData
 from .services import async_setup_services
+from .usage import async_get_tracker, async_remove_tracker
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -30,7 +31,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) ->
         base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
     )
     coordinator = FishAudioCoordinator(hass, entry, client)
-    entry.runtime_data = FishAudioRuntimeData(client=client, coordinator=coordinator)
+    usage = await async_get_tracker(hass, entry.entry_id)
+    entry.runtime_data = FishAudioRuntimeData(client=client, coordinator=coordinator, usage=usage)
     # Reads the account and its voices; reauth or a later retry when that fails.
     await coordinator.async_config_entry_first_refresh()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -47,3 +49,8 @@ async def _async_update_listener(hass: HomeAssistant, entry: FishAudioConfigEntr
 async def async_unload_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
     """Unload a config entry (the client uses Home Assistant's shared session)."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> None:
+    """Delete the usage counters of a removed account."""
+    await async_remove_tracker(hass, entry.entry_id)

@@ -33,6 +33,7 @@ from .const import (
     UPDATE_INTERVAL,
     USAGE_REFRESH_DELAY,
 )
+from .usage import UsageTracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class FishAudioRuntimeData:
 
     client: FishAudioClient
     coordinator: FishAudioCoordinator
+    usage: UsageTracker  # what billed calls used and cost (usage.py)
     # The account's own voices as last listed (voice picker, Assist's voice list); listed in
     # the coordinator's setup and again after the voice actions change them.
     voices: list[Voice] = field(default_factory=list)

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import __version__ as client_version
 from .coordinator import FishAudioConfigEntry
+from .usage import price_table
 
 # The key is a secret; the user id (and wallet ids, which embed it) identify the person.
 TO_REDACT = {CONF_API_KEY, "user_id", "unique_id", "_id", "id"}
@@ -36,4 +37,5 @@ async def async_get_config_entry_diagnostics(
             for voice in runtime.voices
         ],
         "last_update_success": runtime.coordinator.last_update_success,
+        "usage": {**runtime.usage.as_dict(), "prices": price_table()},
     }

@@ -1,4 +1,4 @@
-"""Credit and package sensors of a Fish Audio account."""
+"""Credit, package and usage sensors of a Fish Audio account."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import AccountData, FishAudioConfigEntry, FishAudioCoordinator
-from .entity import FishAudioAccountEntity
+from .entity import FishAudioAccountEntity, account_device_info
+from .usage import Unit, UsageTracker, models_billed_by
 
 # Read-only from coordinator data: no request is made per entity.
 PARALLEL_UPDATES = 0
@@ -69,6 +77,77 @@ SENSORS: tuple[FishAudioSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class FishAudioUsageSensorEntityDescription(SensorEntityDescription):
+    """Describes a usage sensor: a total counted by the integration (usage.py)."""
+
+    value_fn: Callable[[UsageTracker], Decimal | int | float | None]
+
+
+# Totals for long-term statistics (DESIGN.md section 5: public names). A monetary sensor may
+# only be `total`; the others only ever grow.
+USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
+    FishAudioUsageSensorEntityDescription(
+        key="synthesized_characters",
+        translation_key="synthesized_characters",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda usage: usage.characters,
+    ),
+    FishAudioUsageSensorEntityDescription(
+        key="transcribed_duration",
+        translation_key="transcribed_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda usage: usage.seconds,
+    ),
+    FishAudioUsageSensorEntityDescription(
+        key="estimated_cost",
+        translation_key="estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="USD",
+        state_class=SensorStateClass.TOTAL,
+        # A sentence costs a fraction of a cent: two decimals would show $0.00 for weeks.
+        suggested_display_precision=4,
+        value_fn=lambda usage: usage.cost,
+    ),
+)
+
+
+def _model_characters(model: str) -> FishAudioUsageSensorEntityDescription:
+    return FishAudioUsageSensorEntityDescription(
+        key=f"synthesized_characters_{model}",
+        translation_key="model_synthesized_characters",
+        translation_placeholders={"model": model},
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=False,
+        value_fn=lambda usage: usage.model(model).characters,
+    )
+
+
+def _model_cost(model: str) -> FishAudioUsageSensorEntityDescription:
+    return FishAudioUsageSensorEntityDescription(
+        key=f"estimated_cost_{model}",
+        translation_key="model_estimated_cost",
+        translation_placeholders={"model": model},
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="USD",
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=4,
+        entity_registry_enabled_default=False,
+        value_fn=lambda usage: usage.model(model).cost if usage.model(model).priced else None,
+    )
+
+
+# The per-model breakdown, disabled by default: characters per speech model, and cost per
+# model that costs money (the free model's is always zero).
+MODEL_USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
+    *(_model_characters(model) for model in models_billed_by(Unit.UTF8_BYTE)),
+    *(_model_cost(model) for unit in Unit for model in models_billed_by(unit, paid_only=True)),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FishAudioConfigEntry,
@@ -81,6 +160,10 @@ async def async_setup_entry(
         FishAudioSensorEntity(coordinator, description)
         for description in SENSORS
         if has_package or not description.needs_package
+    )
+    async_add_entities(
+        FishAudioUsageSensorEntity(entry, description)
+        for description in (*USAGE_SENSORS, *MODEL_USAGE_SENSORS)
     )
 
 
@@ -107,3 +190,38 @@ class FishAudioSensorEntity(FishAudioAccountEntity, SensorEntity):
     def native_value(self) -> Decimal | int | datetime | None:
         """Return the value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class FishAudioUsageSensorEntity(SensorEntity):
+    """A usage total of the account, counted locally: available whatever the API does."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: FishAudioUsageSensorEntityDescription
+
+    def __init__(
+        self, entry: FishAudioConfigEntry, description: FishAudioUsageSensorEntityDescription
+    ) -> None:
+        """Initialise the sensor."""
+        self.entity_description = description
+        self._usage = entry.runtime_data.usage
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = account_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the counters."""
+        self.async_on_remove(self._usage.async_add_listener(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> Decimal | int | float | None:
+        """Return the total."""
+        return self.entity_description.value_fn(self._usage)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Name the models whose use the cost leaves out (their price is not known)."""
+        if self.entity_description.key == "estimated_cost" and (
+            unpriced := self._usage.unpriced_models
+        ):
+            return {"unpriced_models": unpriced}
+        return None

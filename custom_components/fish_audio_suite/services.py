@@ -68,6 +68,7 @@ from .const import (
 from .files import OutputFile, async_read_files, async_write_stream, open_output
 from .helpers import api_errors, tts_options
 from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
+from .usage import async_record_asr, async_record_tts, async_record_voice_design
 
 if TYPE_CHECKING:
     from .coordinator import FishAudioConfigEntry
@@ -402,6 +403,7 @@ async def _async_transcribe(call: ServiceCall) -> ServiceResponse:
             language=call.data.get(ATTR_LANGUAGE),
             include_timestamps=call.data[ATTR_INCLUDE_TIMESTAMPS],
         )
+    async_record_asr(entry, audio, result)
     runtime.coordinator.async_note_usage()
     return {
         "text": result.text,
@@ -531,6 +533,7 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
         if subtitles is not None:
             await hass.async_add_executor_job(subtitles.discard)
         raise
+    async_record_tts(entry, options.model, message)
     runtime.coordinator.async_note_usage()
     response: dict[str, Any] = {"path": str(output.target), "format": options.format, "bytes": size}
     if subtitles is not None and fmt is not None:
@@ -615,6 +618,7 @@ async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
             speed=call.data.get(CONF_SPEED),
             seed=call.data.get(ATTR_SEED),
         )
+    async_record_voice_design(entry)
     runtime.coordinator.async_note_usage()
     try:
         paths = await hass.async_add_executor_job(_write_candidates, hass, folder, candidates)

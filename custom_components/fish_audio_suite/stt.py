@@ -46,6 +46,7 @@ from .const import (
 )
 from .entity import account_device_info
 from .helpers import translate_error
+from .usage import async_record_asr
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -184,6 +185,7 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
             LOGGER.error("Speech-to-text failed: %s%s", err, consequence)
             return _error_result()
 
+        async_record_asr(self.entry, audio, result)
         runtime.coordinator.async_note_usage()
         LOGGER.debug("Transcribed %.1f s of audio, language %s", result.duration, result.language)
         return SpeechResult(result.text, SpeechResultState.SUCCESS)

@@ -48,6 +48,7 @@ from .const import (
 )
 from .entity import FishAudioVoiceEntity
 from .helpers import api_errors, tts_options
+from .usage import TextSize, async_record_tts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
@@ -178,6 +179,7 @@ class _IncomingMessage:
         """Initialise the reader."""
         self._chunks = chunks
         self._pending: asyncio.Task[str | None] | None = None
+        self.sent = TextSize()  # what `text` handed on: the text billed
 
     async def read_available(self) -> tuple[str, asyncio.Task[str | None] | None]:
         """Read the text available now.
@@ -199,10 +201,12 @@ class _IncomingMessage:
 
     async def text(self, head: str, pending: asyncio.Task[str | None]) -> AsyncGenerator[str]:
         """Yield `head`, then the rest of the message as it is written."""
+        self.sent.add(head)
         yield head
         chunk = await pending
         while chunk is not None:
             if chunk:
+                self.sent.add(chunk)
                 yield chunk
             chunk = await _next_chunk(self._chunks)
 
@@ -345,7 +349,9 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                 incoming = _IncomingMessage(message)
                 text, pending = await incoming.read_available()
             source: AsyncGenerator[bytes]
+            billed: str | TextSize = text
             if incoming is not None and pending is not None:
+                billed = incoming.sent
                 source = runtime.client.tts_live(
                     incoming.text(text, pending), synthesis.options, flush=FlushPolicy()
                 )
@@ -360,6 +366,8 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                     async with contextlib.aclosing(source) as audio:
                         async for chunk in audio:
                             yield chunk
+                # Only a stream delivered to its end counts (see usage.py).
+                async_record_tts(self.entry, synthesis.options.model, billed)
             finally:
                 # Fish Audio bills the call: refresh the credit sensors soon (debounced).
                 runtime.coordinator.async_note_usage()
