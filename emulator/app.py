@@ -32,6 +32,7 @@ from .const import (
     CREATE_MAX_VOICES,
     DEFAULT_MODEL,
     DEFAULT_TRANSCRIPT,
+    DESIGN_PRICE_PER_REQUEST,
     FREE_MODELS,
     MODELS,
     PAGE_SIZE_MAX,
@@ -599,6 +600,8 @@ class FishAudioEmulator:
             return self.validation_error(errors)
         if (refused := self.check_credit(account, DESIGN_MODEL)) is not None:
             return refused
+        account.credit -= DESIGN_PRICE_PER_REQUEST
+        account.updated_at = datetime.now(UTC)
         return json_response(
             {"candidates": design_candidates(settings, self.audio_seconds_per_char)}
         )

@@ -13,6 +13,8 @@ FREE_MODELS: Final = frozenset({"s2.1-pro-free"})
 # §2 pricing: $15 per million UTF-8 bytes of text; ASR $0.36 per hour, rounded up to seconds.
 TTS_PRICE_PER_BYTE: Final = Decimal(15) / Decimal(1_000_000)
 ASR_PRICE_PER_SECOND: Final = Decimal("0.36") / Decimal(3600)
+# Voice design: $0.01 per request, whatever the number of candidates (the vendor's pricing page).
+DESIGN_PRICE_PER_REQUEST: Final = Decimal("0.01")
 
 # §5.1 ASR limits.
 ASR_MAX_BYTES: Final = 20 * 1024 * 1024

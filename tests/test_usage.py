@@ -200,7 +200,7 @@ async def test_counts_mixed_calls(
     init_integration: MockConfigEntry,
     allowed_dir: Path,
 ) -> None:
-    """HTTP, live, STT, `synthesize` and `transcribe` count; failed and refused calls don't.
+    """HTTP, live, STT and every billed action count; failed and refused calls don't.
 
     The estimate equals what the emulator took from the credit (it bills by the published
     prices), to the last decimal.
@@ -225,6 +225,8 @@ async def test_counts_mixed_calls(
             "filename": str(allowed_dir / "done.mp3"),
         },
     )
+    design = {"config_entry_id": entry_id, "instruction": "Calm", "folder": str(allowed_dir)}
+    await _action(hass, "design_voice", design)
     assert len(emulator.ws_sessions) == 1  # the live path was taken once
 
     # Refused and failed calls: nothing is billed, nothing counts.
@@ -255,12 +257,16 @@ async def test_counts_mixed_calls(
             {"config_entry_id": entry_id, "audio": str(allowed_dir / "memo.wav")},
         )
     emulator.faults.clear()
+    emulator.faults.http("POST /v1/voice-design", 402)
+    with pytest.raises(HomeAssistantError):
+        await _action(hass, "design_voice", design)
     await hass.async_block_till_done()
 
     characters = len(HTTP_MESSAGE) + len("".join(LIVE_PARTS)) + len(FILE_MESSAGE)
     billed_bytes = utf8_bytes(HTTP_MESSAGE, *LIVE_PARTS, FILE_MESSAGE)
     assert billed_bytes > characters  # the test would not tell bytes from characters otherwise
-    cost = PER_BYTE * billed_bytes + PER_SECOND * (2 + 3)  # 1.5 s and 2.25 s, rounded up
+    # 1.5 s and 2.25 s of audio, each rounded up; one voice design.
+    cost = PER_BYTE * billed_bytes + PER_SECOND * (2 + 3) + Decimal("0.01")
     assert _value(hass, CHARACTERS) == str(characters)
     assert float(_value(hass, DURATION)) == pytest.approx(3.75)
     assert Decimal(_value(hass, COST)) == cost
@@ -270,6 +276,7 @@ async def test_counts_mixed_calls(
     assert usage.model("s2.1-pro").requests == 3
     assert usage.model("s2.1-pro").utf8_bytes == billed_bytes
     assert usage.model(ASR_MODEL).requests == 2
+    assert usage.model(VOICE_DESIGN_MODEL).requests == 1
     assert usage.unpriced_models == []
 
 
