@@ -254,6 +254,15 @@ class FishAudioEmulator:
             await ws.close(code=1001, message=b"emulator stopping")
         await runner.cleanup()
 
+    @property
+    def open_connections(self) -> int:
+        """The TCP connections the server holds open now, HTTP and WebSocket alike.
+
+        Tests count them to show that a client really closed what it opened.
+        """
+        server = self._runner.server if self._runner is not None else None
+        return 0 if server is None else len(server.connections)
+
     def reset(self) -> None:
         """Clear the records and faults and restore the initial state."""
         self.requests.clear()

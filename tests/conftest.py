@@ -15,6 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.fish_audio_suite.api import FishAudioClient
 from custom_components.fish_audio_suite.const import (
@@ -60,6 +62,17 @@ def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
     """
     with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):
         yield tmp_path
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format, in tests/snapshots/, with every harness.
+
+    The harness overrides syrupy's fixture the same way, but with harness 0.13.375 (syrupy 6)
+    syrupy's own fixture wins: the snapshots were looked for in __snapshots__/ in syrupy's
+    plain format. A conftest fixture takes precedence over both plugins.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

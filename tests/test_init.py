@@ -45,8 +45,23 @@ async def test_setup_and_unload_repeatedly(
 
 async def test_devices(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """The account and each voice have a device of their own."""
-    devices = dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id)
-    by_subentry = {d.config_entries_subentries[init_integration.entry_id].pop(): d for d in devices}
+    device_registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
+    # Which subentry a device belongs to, read from its entities: the entity registry's
+    # `config_subentry_id` is public on every supported version, while the device's own
+    # `config_entries_subentries` is deprecated from 2026.10.
+    device_ids: dict[str | None, set[str | None]] = {}
+    for entity in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id):
+        device_ids.setdefault(entity.config_subentry_id, set()).add(entity.device_id)
+    by_subentry: dict[str | None, dr.DeviceEntry] = {}
+    for subentry_id, ids in device_ids.items():
+        (device_id,) = ids  # every entity of a subentry is on that subentry's one device
+        assert device_id is not None
+        device = device_registry.async_get(device_id)
+        assert device is not None
+        by_subentry[subentry_id] = device
+    assert len(devices) == 2
+    assert {d.id for d in devices} == {d.id for d in by_subentry.values()}
     (subentry,) = init_integration.subentries.values()
     assert by_subentry[None].name == "Fish Audio"
     assert by_subentry[None].entry_type is dr.DeviceEntryType.SERVICE

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,8 +22,11 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockModule,
     MockUser,
     async_fire_time_changed,
+    mock_integration,
+    mock_platform,
 )
 import voluptuous as vol
 
@@ -686,10 +690,21 @@ async def test_media_source_errors(
         err.value, "media_unresolvable", media_id="media-source://media_source/nope/x.wav"
     )
 
-    hass.data[media_source.DOMAIN]["remote"] = _RemoteSource("remote")
+    # A media source of another integration, registered as integrations do: through the
+    # media_source platform of a loaded integration.
+    async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
+        return _RemoteSource("remote_test")
+
+    mock_integration(hass, MockModule("remote_test"))
+    mock_platform(
+        hass,
+        "remote_test.media_source",
+        SimpleNamespace(async_get_media_source=async_get_media_source),
+    )
+    assert await async_setup_component(hass, "remote_test", {})
     with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "transcribe", {**data, "audio": "media-source://remote/stream"})
-    assert_translated(err.value, "media_not_local", media_id="media-source://remote/stream")
+        await call(hass, "transcribe", {**data, "audio": "media-source://remote_test/stream"})
+    assert_translated(err.value, "media_not_local", media_id="media-source://remote_test/stream")
 
     secret = outside_dir / "secret.wav"
     make_wav(secret)
@@ -900,7 +915,6 @@ async def test_transcribe(
     emulator: FishAudioEmulator,
     entry: MockConfigEntry,
     sample: Path,
-    freezer: Any,
 ) -> None:
     """The file is sent as msgpack; text, duration and segments come back; credit refreshes."""
     emulator.state.asr_text = "Turn on the kitchen lights."
@@ -924,8 +938,7 @@ async def test_transcribe(
     # Usage makes the credit sensor refresh soon after.
     await hass.async_block_till_done()
     credit_reads = sum(r.path.endswith("/api-credit") for r in emulator.requests)
-    freezer.tick(timedelta(seconds=USAGE_REFRESH_DELAY + 1))
-    async_fire_time_changed(hass, dt_util.utcnow())
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=USAGE_REFRESH_DELAY + 1))
     await hass.async_block_till_done()
     assert sum(r.path.endswith("/api-credit") for r in emulator.requests) == credit_reads + 1
 

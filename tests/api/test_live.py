@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
+from aiohttp import WSMsgType, web
 import ormsgpack
 import pytest
 
@@ -63,6 +64,17 @@ def client_events(emulator: FishAudioEmulator, index: int = 0) -> list[dict[str,
 
 def kinds(emulator: FishAudioEmulator, index: int = 0) -> list[str]:
     return [event["event"] for event in client_events(emulator, index)]
+
+
+async def assert_connections_closed(emulator: FishAudioEmulator) -> None:
+    """The emulator soon holds no open connection: the client closed what it opened.
+
+    The harness also fails a test that leaves a timer behind (aiohttp 3.14's heartbeat did,
+    after every client-initiated close); this counts the connections themselves.
+    """
+    async with asyncio.timeout(2):
+        while emulator.open_connections:
+            await asyncio.sleep(0.01)
 
 
 async def test_live_wire(client: FishAudioClient, emulator: FishAudioEmulator) -> None:
@@ -224,6 +236,96 @@ async def test_live_long_text_gap(
         audio = await speak(client, ["Start. ", 1.0, "Still here after a long pause."])
     assert audio
     assert kinds(emulator)[-1] == "stop"
+    await assert_connections_closed(emulator)
+
+
+class PingPeer:
+    """A WebSocket server that records ping and pong frames and answers none on its own.
+
+    The emulator answers pings as every aiohttp server does; a dead peer (a NAT that dropped
+    the mapping, a server that hung) does not, which only a peer of its own can show.
+    """
+
+    def __init__(self, *, answer_pings: bool, ping_client: bool = False) -> None:
+        self.answer_pings = answer_pings
+        self.ping_client = ping_client
+        self.frames: list[WSMsgType] = []
+        self.pong_seen = asyncio.Event()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        if self.ping_client:
+            await ws.ping(b"server-ping")
+        async for message in ws:
+            self.frames.append(message.type)
+            if message.type is WSMsgType.PING and self.answer_pings:
+                await ws.pong(message.data)
+            elif message.type is WSMsgType.PONG and message.data == b"server-ping":
+                self.pong_seen.set()
+        return ws
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_get("/v1/tts/live", self._handler)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+async def test_live_dead_peer_detected(socket_enabled: None) -> None:
+    """A peer that answers no ping ends the stream within heartbeat * 1.5, with a ping sent."""
+    forever = asyncio.Event()
+
+    async def text() -> AsyncIterator[str]:
+        yield "Hello there."
+        await forever.wait()  # an LLM still thinking: only the heartbeat can notice
+        yield "never"  # pragma: no cover
+
+    async with (
+        PingPeer(answer_pings=False) as peer,
+        FishAudioClient(API_KEY, base_url=peer.url, live_heartbeat=0.1) as client,
+    ):
+        start = time.monotonic()
+        with pytest.raises(FishAudioWebSocketError, match="no answer to ping"):
+            await drain(client.tts_live(text(), TTSOptions()), [])
+        assert 0.15 <= time.monotonic() - start < 1
+    assert WSMsgType.PING in peer.frames
+
+
+async def test_live_pings_answered_and_alive_peer_kept(socket_enabled: None) -> None:
+    """Pongs keep a quiet stream alive, and the server's own ping is answered."""
+    release = asyncio.Event()
+
+    async def text() -> AsyncIterator[str]:
+        yield "Hello there."
+        await release.wait()
+
+    async with (
+        PingPeer(answer_pings=True, ping_client=True) as peer,
+        FishAudioClient(
+            API_KEY, base_url=peer.url, live_heartbeat=0.05, request_timeout=0.2
+        ) as client,
+    ):
+        stream = client.tts_live(text(), TTSOptions())
+        consumer = asyncio.create_task(drain(stream, []))
+        await asyncio.wait_for(peer.pong_seen.wait(), 2)
+        await asyncio.sleep(0.5)  # ten heartbeats: every ping answered, nothing ends
+        assert not consumer.done()
+        assert peer.frames.count(WSMsgType.PING) >= 3
+        release.set()
+        # The peer never sends `finish`: the receive bound after the text ends applies.
+        with pytest.raises(FishAudioTimeoutError):
+            await consumer
 
 
 @pytest.mark.parametrize(
@@ -258,6 +360,7 @@ async def test_live_stream_failures(
     assert_no_secret(err.value)
     # Nothing is retried once the stream is open.
     assert len(emulator.ws_sessions) == 1
+    await assert_connections_closed(emulator)
 
 
 async def test_live_unknown_events_are_ignored(
@@ -276,6 +379,7 @@ async def test_live_never_finish(
         with pytest.raises(FishAudioTimeoutError):
             await speak(client, ["Hello there."])
     assert time.monotonic() - start < 2
+    await assert_connections_closed(emulator)
 
 
 @pytest.mark.parametrize(
@@ -332,7 +436,7 @@ async def test_live_text_iterator_error_propagates(
 
     with pytest.raises(ConnectionResetError, match="the LLM went away"):
         await drain(client.tts_live(text(), TTSOptions()), [])
-    await asyncio.sleep(0.05)
+    await assert_connections_closed(emulator)
     assert emulator.ws_sessions[0].closed is not None
 
 
@@ -359,9 +463,10 @@ async def test_live_consumer_aclose_closes_at_once(
     stream = client.tts_live(text(), TTSOptions())
     async with contextlib.aclosing(stream):
         assert await anext(stream)
+        assert emulator.open_connections == 1
         start = time.monotonic()
     assert time.monotonic() - start < 0.5
-    await asyncio.sleep(0.05)
+    await assert_connections_closed(emulator)
     assert emulator.ws_sessions[0].closed is not None
     assert kinds(emulator)[-1] != "stop"
 
@@ -381,10 +486,11 @@ async def test_live_consumer_cancel(client: FishAudioClient, emulator: FishAudio
 
     task = asyncio.create_task(consume())
     await asyncio.wait_for(got_audio.wait(), 5)
+    assert emulator.open_connections == 1
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.05)
+    await assert_connections_closed(emulator)
     assert emulator.ws_sessions[0].closed is not None
 
 

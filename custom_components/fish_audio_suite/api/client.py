@@ -1121,6 +1121,7 @@ class FishAudioClient:
                     flush,
                     receive_timeout=self._request_timeout,
                     secret=self._api_key,
+                    heartbeat=self._live_heartbeat,
                 )
             ) as audio:
                 async for chunk in audio:
@@ -1150,10 +1151,12 @@ class FishAudioClient:
                 return await session.ws_connect(
                     self._url(PATH_TTS_LIVE),
                     headers={**self._headers, "model": options.model},
-                    heartbeat=self._live_heartbeat,
+                    # The stream keeps the connection alive itself (stream_live): aiohttp's
+                    # heartbeat can outlive a closed socket on aiohttp 3.14.
+                    heartbeat=None,
+                    autoping=False,
                     max_msg_size=LIVE_MAX_MSG_SIZE,
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=LIVE_CLOSE_TIMEOUT),
-                    autoping=True,
                 )
         except aiohttp.WSServerHandshakeError as err:
             # A refused handshake maps like the same HTTP status.

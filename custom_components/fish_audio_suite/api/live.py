@@ -262,7 +262,7 @@ def _decode(message: aiohttp.WSMessage) -> dict[str, Any]:
     if message.type is aiohttp.WSMsgType.TEXT:
         raise FishAudioWebSocketError("Unexpected text frame on the live TTS stream")
     if message.type is aiohttp.WSMsgType.ERROR:
-        # aiohttp reports a missed heartbeat pong or a protocol violation this way.
+        # aiohttp reports a protocol violation (or a lost connection) this way.
         raise FishAudioWebSocketError(f"Live TTS connection lost ({type(message.data).__name__})")
     # CLOSE, CLOSING or CLOSED: a close before `finish` is a failure (PROTOCOL.md §4.4).
     raise FishAudioWebSocketError(
@@ -318,7 +318,16 @@ def _audio_or_end(data: dict[str, Any], secret: str | None = None) -> bytes | No
 
 
 class _Receiver:
-    """Read server frames while the sender runs; bound the wait once it is done."""
+    """Read server frames while the sender runs; bound the wait once it is done.
+
+    The connection is kept alive here, not by aiohttp's `heartbeat`: aiohttp 3.14 re-arms
+    its heartbeat timer when data arrives during a client-initiated close, so a stream that
+    was cancelled, closed early or failed left a timer (and the response it holds) behind.
+    Here the check only runs inside the wait for a frame and ends with it: after `heartbeat`
+    seconds without a frame a ping is sent, and without any frame `heartbeat / 2` seconds
+    later the connection is declared lost. Pings and pongs are answered and consumed here
+    (the socket is opened with `autoping=False`).
+    """
 
     def __init__(
         self,
@@ -326,25 +335,45 @@ class _Receiver:
         sender: asyncio.Task[None],
         receive_timeout: float,
         total_after_text: Callable[[], float],
+        heartbeat: float | None,
     ) -> None:
         self._ws = ws
         self._sender = sender
         self._receive_timeout = receive_timeout
         self._total_after_text = total_after_text
         self._deadline: float | None = None
+        self._heartbeat = heartbeat
+        self._pinged = False
         self.pending: asyncio.Task[aiohttp.WSMessage] | None = None
 
     async def next(self) -> aiohttp.WSMessage:
+        """Return the next frame that is not a ping or pong."""
+        while True:
+            message = await self._frame()
+            self._pinged = False  # any frame shows the peer is alive
+            if message.type is aiohttp.WSMsgType.PING:
+                with contextlib.suppress(aiohttp.ClientError, ConnectionError):
+                    await self._ws.pong(message.data)
+            elif message.type is not aiohttp.WSMsgType.PONG:
+                return message
+
+    async def _frame(self) -> aiohttp.WSMessage:
         """Return the next frame, raising the sender's failure as soon as it happens."""
         while not self._sender.done():
             if self.pending is None:
                 self.pending = asyncio.create_task(
                     _receive(self._ws), name="fish_audio_live_receive"
                 )
-            await asyncio.wait((self.pending, self._sender), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                (self.pending, self._sender),
+                timeout=self._idle_bound(),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if self.pending.done():
                 message, self.pending = self.pending.result(), None
                 return message
+            if not done:
+                await self._on_idle()
         # Re-raises an error of the caller's text iterator.
         self._sender.result()
         loop = asyncio.get_running_loop()
@@ -366,6 +395,23 @@ class _Receiver:
         finally:
             self.pending = None
 
+    def _idle_bound(self) -> float | None:
+        if self._heartbeat is None:
+            return None
+        return self._heartbeat / 2 if self._pinged else self._heartbeat
+
+    async def _on_idle(self) -> None:
+        """No frame for a while: ping, or give up if the last ping went unanswered."""
+        if self._pinged:
+            raise FishAudioWebSocketError(
+                "Live TTS connection lost (no answer to ping)", close_code=self._ws.close_code
+            )
+        self._pinged = True
+        # A ping that cannot be written means the socket is going away: the pending
+        # receive reports that, or the next idle bound does.
+        with contextlib.suppress(aiohttp.ClientError, ConnectionError):
+            await self._ws.ping()
+
 
 async def stream_live(
     ws: aiohttp.ClientWebSocketResponse,
@@ -375,6 +421,7 @@ async def stream_live(
     *,
     receive_timeout: float,
     secret: str | None = None,
+    heartbeat: float | None = None,
 ) -> AsyncGenerator[bytes]:
     """Run one live TTS exchange on an open WebSocket, yielding audio as it arrives.
 
@@ -388,10 +435,13 @@ async def stream_live(
         policy: When to send `flush` events.
         receive_timeout: Longest wait for a server frame once all text was sent. While text
             is still being sent there is no such bound (a slow LLM must not trip it); the
-            WebSocket heartbeat detects a dead peer meanwhile. Once the text ended, the
+            heartbeat detects a dead peer meanwhile. Once the text ended, the
             whole rest of the stream must also finish within one receive_timeout plus
             twice the longest audio the text can give (_bounds.py).
         secret: The API key, removed from server text put into errors.
+        heartbeat: Seconds without a frame, while text is still being sent, before a ping
+            (None: no pings). Open the socket with `heartbeat=None, autoping=False`: pings
+            and pongs are handled here, and aiohttp's own heartbeat would outlive the stream.
 
     Yields:
         Audio bytes in the requested format.
@@ -417,6 +467,7 @@ async def stream_live(
             sender_task,
             receive_timeout,
             lambda: receive_timeout + 2 * audio_seconds_max(sender.chars, options.speed),
+            heartbeat,
         )
         received = 0
         while (audio := _audio_or_end(_decode(await receiver.next()), secret)) is not None:
