@@ -22,6 +22,7 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 from homeassistant import loader
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, icon, service, translation
 from homeassistant.setup import async_setup_component
@@ -274,6 +275,31 @@ def test_translation_keys() -> None:
     slugs = [*strings.get("exceptions", {}), *strings.get("issues", {})]
     for key in [*slugs, *strings.get("selector", {})]:
         assert cv.slug(key) == key
+
+
+def test_imported_integrations_are_declared() -> None:
+    """hassfest's dependencies rule, made stricter: every other integration the code imports
+    is an entity platform (`homeassistant.const.Platform`), one we provide a platform file
+    for (diagnostics.py), or in the manifest's dependencies or after_dependencies."""
+    manifest = _manifest()
+    allowed = {str(p) for p in Platform} | set(manifest["dependencies"])
+    allowed |= set(manifest.get("after_dependencies", []))
+    allowed |= {p.stem for p in INTEGRATION.glob("*.py")}
+    used: set[str] = set()
+    for path in INTEGRATION.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value]  # importlib.import_module("homeassistant.components.x")
+            for name in names:
+                if match := re.fullmatch(r"homeassistant\.components\.(\w+)(\..*)?", name):
+                    used.add(match[1])
+    assert used, "the reader found no import of another integration"
+    assert used <= allowed, f"undeclared: {sorted(used - allowed)}"
 
 
 def test_config_schema_with_async_setup() -> None:
