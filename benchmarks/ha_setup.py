@@ -54,18 +54,16 @@ async def _setup(base_url: str, timings: dict[str, Any]) -> None:
         async_test_home_assistant,
     )
 
-    from custom_components.fish_audio_suite import const
+    from custom_components.fish_audio_suite import const, voice_settings
 
-    subentries: list[dict[str, Any]] = []
-    if hasattr(const, "SUBENTRY_VOICE") and hasattr(const, "VOICE_DEFAULTS"):
-        subentries.append(
-            {
-                "subentry_type": const.SUBENTRY_VOICE,
-                "data": {**const.VOICE_DEFAULTS, "name": "Narrator"},
-                "title": "Narrator",
-                "unique_id": None,
-            }
-        )
+    subentries: list[dict[str, Any]] = [
+        {
+            "subentry_type": const.SUBENTRY_VOICE,
+            "data": {**voice_settings.VOICE_DEFAULTS, "name": "Narrator"},
+            "title": "Narrator",
+            "unique_id": None,
+        }
+    ]
     with tempfile.TemporaryDirectory(prefix="fish-bench-ha-") as config_dir:
         async with async_test_home_assistant(config_dir=config_dir) as hass:
             # What the `enable_custom_integrations` fixture does.

@@ -24,7 +24,11 @@ from custom_components.fish_audio_suite.const import (
     CONF_VOICE_ID,
     DOMAIN,
     SUBENTRY_VOICE,
+)
+from custom_components.fish_audio_suite.voice_settings import (
+    SECTION_ADVANCED,
     VOICE_DEFAULTS,
+    subentry_settings,
 )
 from emulator import FishAudioEmulator
 
@@ -89,6 +93,14 @@ async def emulator(socket_enabled: None) -> AsyncGenerator[FishAudioEmulator]:
 def voice_subentry_data(**overrides: Any) -> dict[str, Any]:
     """Return the data of a voice subentry with the defaults, changed by ``overrides``."""
     return {**VOICE_DEFAULTS, "name": TEST_VOICE_NAME, **overrides}
+
+
+def voice_form(**values: Any) -> dict[str, Any]:
+    """Return voice form input: the defaults changed by ``values``, less-used ones in their
+    collapsed section, as the frontend submits them."""
+    flat = {**VOICE_DEFAULTS, **values}
+    advanced = {s.key: flat.pop(s.key) for s in subentry_settings() if s.advanced and s.key in flat}
+    return {**flat, SECTION_ADVANCED: advanced}
 
 
 @pytest.fixture

@@ -15,22 +15,19 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.fish_audio_suite.const import (
     CONF_BASE_URL,
     CONF_FORMAT,
-    CONF_LATENCY,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_MODEL,
     CONF_NAME,
-    CONF_SPEED,
     CONF_STT_LANGUAGE_MODE,
     CONF_VOICE_ID,
     DEFAULT_BASE_URL,
     DOMAIN,
     STT_LANGUAGE_AUTO,
     SUBENTRY_VOICE,
-    VOICE_DEFAULTS,
 )
 from emulator import FishAudioEmulator
 
-from .conftest import TEST_API_KEY, TEST_USER_ID
+from .conftest import TEST_API_KEY, TEST_USER_ID, voice_form
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -108,7 +105,7 @@ async def test_custom_endpoint_with_first_voice(
     assert all("uses" in o["label"] for o in options[len(own_ids) :])
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**VOICE_DEFAULTS, CONF_VOICE_ID: voice["_id"], CONF_MODEL: "s2-pro"},
+        voice_form(**{CONF_VOICE_ID: voice["_id"], CONF_MODEL: "s2-pro"}),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (subentry,) = result["result"].subentries.values()
@@ -152,24 +149,24 @@ async def test_first_voice_errors_recover(hass: HomeAssistant, emulator: FishAud
     assert listing.query.get("language") == "en"
     # A pasted id that does not exist is refused on the voice field.
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "no-such-voice"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "no-such-voice"})
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "../wallet/self"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "../wallet/self"})
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     # The API failing while checking the id is a connection error.
     emulator.faults.preset("GET /model/*", "500")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "another-voice"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "another-voice"})
     )
     assert result["errors"] == {"base": "cannot_connect"}
     # A pasted id of a public voice the search did not list works (looked up by id); an
     # empty name takes the voice's title.
     public = next(v for v in emulator.state.voices.values() if v["languages"] == ["zh"])
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (subentry,) = result["result"].subentries.values()
@@ -437,7 +434,7 @@ async def test_add_voice_subentry(
     result = await hass.config_entries.subentries.async_init(
         (init_integration.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
     )
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "voice_search"
     emulator.faults.preset("GET /model", "503", times=None)
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["errors"] == {"base": "cannot_connect"}
@@ -445,23 +442,23 @@ async def test_add_voice_subentry(
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["step_id"] == "voice"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "missing"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "missing"})
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     # A pasted page URL is not a voice id: refused before any request.
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "https://fish.audio/m/abc/"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "https://fish.audio/m/abc/"})
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     emulator.faults.preset("GET /model/*", "500")
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "missing"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "missing"})
     )
     assert result["errors"] == {"base": "cannot_connect"}
     # No voice id: Fish Audio's default voice, named by the user.
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {**{k: v for k, v in VOICE_DEFAULTS.items() if k != CONF_VOICE_ID}, CONF_NAME: "House"},
+        {k: v for k, v in voice_form(**{CONF_NAME: "House"}).items() if k != CONF_VOICE_ID},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -477,30 +474,31 @@ async def test_reconfigure_voice_subentry(
     (subentry,) = init_integration.subentries.values()
     emulator.state.voices.pop(subentry.data[CONF_VOICE_ID])  # no longer listed
     result = await init_integration.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "voice"
     assert _voice_options(result)[0]["value"] == subentry.data[CONF_VOICE_ID]
     public = _public_voice(emulator)
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "gone"}
+        result["flow_id"], voice_form(**{CONF_VOICE_ID: "gone"})
     )
     assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {
-            **VOICE_DEFAULTS,
-            CONF_VOICE_ID: public["_id"],
-            CONF_NAME: "Deep",
-            CONF_SPEED: 1.25,
-            CONF_LATENCY: "low",
-            CONF_FORMAT: "wav",
-        },
+        voice_form(
+            **{
+                CONF_VOICE_ID: public["_id"],
+                CONF_NAME: "Deep",
+                "speed": 1.25,
+                "latency": "low",
+                CONF_FORMAT: "wav",
+            }
+        ),
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     updated = init_integration.subentries[subentry.subentry_id]
     assert updated.title == "Deep"
-    assert updated.data[CONF_SPEED] == 1.25
+    assert updated.data["speed"] == 1.25
     assert updated.data[CONF_FORMAT] == "wav"
     assert init_integration.state is ConfigEntryState.LOADED
 

@@ -42,13 +42,12 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.fish_audio_suite.const import (
-    CONF_SPEED,
     DOMAIN,
     ISSUE_INSUFFICIENT_CREDIT,
     SUPPORTED_LANGUAGES,
     USAGE_REFRESH_DELAY,
 )
-from custom_components.fish_audio_suite.tts import SUPPORTED_OPTIONS, FishAudioTTSEntity
+from custom_components.fish_audio_suite.tts import FishAudioTTSEntity
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
@@ -120,7 +119,21 @@ async def test_entity(hass: HomeAssistant, init_integration: MockConfigEntry) ->
     assert entity.name == "Text-to-speech"  # HA 2026.2 refuses a TTS engine without a name
     assert entity.supported_languages == SUPPORTED_LANGUAGES
     assert entity.default_language == "en"
-    assert entity.supported_options == SUPPORTED_OPTIONS
+    assert entity.supported_options == [
+        "voice",
+        "model",
+        "latency",
+        "speed",
+        "volume",
+        "temperature",
+        "top_p",
+        "normalize",
+        "format",
+        "preferred_format",
+        "preferred_sample_rate",
+        "preferred_sample_channels",
+        "preferred_sample_bytes",
+    ]
     assert entity.default_options == {
         "voice": OWN_VOICE,
         "model": "s2.1-pro",
@@ -329,11 +342,11 @@ async def test_cache_and_reconfigure(
 
     subentry = next(iter(init_integration.subentries.values()))
     hass.config_entries.async_update_subentry(
-        init_integration, subentry, data={**subentry.data, CONF_SPEED: 1.25}
+        init_integration, subentry, data={**subentry.data, "speed": 1.25}
     )
     await hass.async_block_till_done()  # the update listener reloads the entry
     assert _entity(hass).default_options is not None
-    assert _entity(hass).default_options[CONF_SPEED] == 1.25  # type: ignore[index]
+    assert _entity(hass).default_options["speed"] == 1.25  # type: ignore[index]
 
     await speak_cached()
     requests = _tts_requests(emulator)

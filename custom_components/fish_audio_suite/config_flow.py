@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -17,6 +18,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import FlowHandler, FlowResult, SectionConfig, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -46,35 +48,32 @@ from .api import (
     Voice,
 )
 from .const import (
+    BACKEND_FISH_AUDIO,
     BASE_LANGUAGES,
+    CONF_BACKEND,
     CONF_BASE_URL,
-    CONF_FORMAT,
-    CONF_LATENCY,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_MODEL,
     CONF_NAME,
-    CONF_NORMALIZE,
-    CONF_SPEED,
     CONF_STT_LANGUAGE_MODE,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
     CONF_VOICE_ID,
-    CONF_VOLUME,
     DEFAULT_BASE_URL,
     DEFAULT_LOW_CREDIT_THRESHOLD,
     DEFAULT_STT_LANGUAGE_MODE,
     DOMAIN,
-    FORMATS,
-    LATENCIES,
     LOGGER,
-    MODELS,
     OWN_VOICES_LIMIT,
     POPULAR_VOICES_COUNT,
-    SPEED_RANGE,
     STT_LANGUAGE_MODES,
     SUBENTRY_VOICE,
+)
+from .voice_settings import (
+    SECTION_ADVANCED,
     VOICE_DEFAULTS,
-    VOLUME_RANGE,
+    VoiceSetting,
+    not_for_model,
+    subentry_settings,
+    validator,
 )
 
 DEFAULT_TITLE = "Fish Audio"
@@ -101,57 +100,102 @@ SEARCH_SCHEMA = vol.Schema(
 )
 
 
-def _unit_slider(low: float, high: float, step: float, unit: str | None = None) -> NumberSelector:
-    config = NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.SLIDER)
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
-
-
-def _voice_schema(voices: list[SelectOptionDict]) -> vol.Schema:
-    """Return the voice settings form; an empty voice means Fish Audio's default voice."""
-    return vol.Schema(
-        {
-            vol.Optional(CONF_NAME): TextSelector(),
+def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> Any:
+    """Return the form selector of a voice setting."""
+    match setting.kind:
+        case "voice":
             # custom_value: a pasted voice id from fish.audio works even if it is not listed.
-            vol.Optional(CONF_VOICE_ID): SelectSelector(
+            return SelectSelector(
                 SelectSelectorConfig(
                     options=voices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                 )
-            ),
-            vol.Required(CONF_MODEL, default=VOICE_DEFAULTS[CONF_MODEL]): SelectSelector(
-                # No translation_key: hassfest refuses dots in option keys (s2.1-pro).
-                SelectSelectorConfig(options=MODELS)
-            ),
-            vol.Required(CONF_LATENCY, default=VOICE_DEFAULTS[CONF_LATENCY]): SelectSelector(
-                SelectSelectorConfig(options=LATENCIES, translation_key=CONF_LATENCY)
-            ),
-            vol.Required(CONF_SPEED, default=VOICE_DEFAULTS[CONF_SPEED]): _unit_slider(
-                *SPEED_RANGE, 0.05
-            ),
-            vol.Required(CONF_VOLUME, default=VOICE_DEFAULTS[CONF_VOLUME]): _unit_slider(
-                *VOLUME_RANGE, 0.5, "dB"
-            ),
-            vol.Required(CONF_TEMPERATURE, default=VOICE_DEFAULTS[CONF_TEMPERATURE]): (
-                _unit_slider(0.0, 1.0, 0.05)
-            ),
-            vol.Required(CONF_TOP_P, default=VOICE_DEFAULTS[CONF_TOP_P]): _unit_slider(
-                0.0, 1.0, 0.05
-            ),
-            vol.Required(CONF_NORMALIZE, default=VOICE_DEFAULTS[CONF_NORMALIZE]): (
-                BooleanSelector()
-            ),
-            vol.Required(CONF_FORMAT, default=VOICE_DEFAULTS[CONF_FORMAT]): SelectSelector(
-                SelectSelectorConfig(options=FORMATS, translation_key=CONF_FORMAT)
-            ),
-        }
-    )
+            )
+        case "choice":
+            return SelectSelector(
+                SelectSelectorConfig(
+                    options=[str(choice) for choice in setting.choices],
+                    translation_key=setting.key,
+                )
+            )
+        case "number":
+            config = NumberSelectorConfig(
+                min=setting.low,
+                max=setting.high,
+                step=setting.step,
+                mode=NumberSelectorMode.SLIDER,
+            )
+            if setting.unit is not None:
+                config["unit_of_measurement"] = setting.unit
+            return NumberSelector(config)
+        case "boolean":
+            return BooleanSelector()
+
+
+def _form_settings(backend: str) -> tuple[VoiceSetting, ...]:
+    """Return the settings the voice form offers for an entry's backend."""
+    return tuple(setting for setting in subentry_settings() if backend in setting.backends)
+
+
+def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
+    """Return the voice settings form; less-used settings sit in a collapsed section."""
+    main: dict[Any, Any] = {vol.Optional(CONF_NAME): TextSelector()}
+    advanced: dict[Any, Any] = {}
+    for setting in _form_settings(backend):
+        # An empty voice means Fish Audio's default voice, so the picker may stay empty.
+        marker = (
+            vol.Optional(setting.key)
+            if setting.kind == "voice"
+            else vol.Required(setting.key, default=setting.default)
+        )
+        (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
+    if advanced:
+        # The default: a client of the flow API that leaves the section out gets its defaults.
+        main[vol.Required(SECTION_ADVANCED, default={})] = section(
+            vol.Schema(advanced), SectionConfig(collapsed=True)
+        )
+    return vol.Schema(main)
+
+
+def _form_values(data: Mapping[str, Any], backend: str) -> dict[str, Any]:
+    """Return stored voice settings as the form shows them (advanced ones in their section)."""
+    values: dict[str, Any] = {key: data[key] for key in (CONF_NAME,) if key in data}
+    advanced: dict[str, Any] = {}
+    for setting in _form_settings(backend):
+        if setting.key in data:
+            (advanced if setting.advanced else values)[setting.key] = data[setting.key]
+    if advanced:
+        values[SECTION_ADVANCED] = advanced
+    return values
+
+
+def _stored_values(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the form's input flat, each setting as the table's validator gives it.
+
+    Raises:
+        vol.Invalid: A value the table refuses (the selectors normally prevent it).
+    """
+    flat = {**user_input, **user_input.get(SECTION_ADVANCED, {})}
+    flat.pop(SECTION_ADVANCED, None)
+    for setting in subentry_settings():
+        if setting.key in flat and setting.kind != "voice":
+            flat[setting.key] = validator(setting)(flat[setting.key])
+    return flat
 
 
 def _voice_label(voice: Voice, *, own: bool) -> str:
     languages = ", ".join(voice.languages)
     label = f"{voice.title} ({languages})" if languages else voice.title
     return label if own else f"{label} · {voice.task_count:,} uses"
+
+
+class SettingNotForModelError(Exception):
+    """A voice setting was given a value that the chosen model does not take."""
+
+    def __init__(self, key: str, model: str) -> None:
+        """Record the setting and the model."""
+        super().__init__(key, model)
+        self.key = key
+        self.model = model
 
 
 class VoiceCatalog:
@@ -193,8 +237,13 @@ class VoiceCatalog:
     async def async_validate(self, user_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Check a pasted voice id; return the subentry title and data.
 
-        Raises FishAudioNotFoundError for an unknown id, ValueError for a malformed one.
+        Raises FishAudioNotFoundError for an unknown id, ValueError for a malformed one,
+        SettingNotForModelError for a setting the chosen model does not take.
         """
+        user_input = _stored_values(user_input)
+        model = str(user_input.get(CONF_MODEL, VOICE_DEFAULTS[CONF_MODEL]))
+        if (setting := not_for_model(user_input, model)) is not None:
+            raise SettingNotForModelError(setting.key, model)
         voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
         if voice_id and voice_id not in self.titles:
             voice = await self.client.get_voice(voice_id)
@@ -240,7 +289,82 @@ async def _async_validate_account(
         return None, {"base": "unknown"}
 
 
-class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
+class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
+    """The voice-picking steps, once: the account flow's first voice and the voice subentry.
+
+    `voice_search` filters the picker, `voice` takes the voice and its settings. A flow
+    says where its client comes from, which backend it serves and what a finished voice
+    becomes (`_async_voice_done`).
+    """
+
+    _catalog: VoiceCatalog | None = None
+    # The settings the form starts from: stored ones when reconfiguring, else the defaults.
+    _voice_settings: dict[str, Any] | None = None
+
+    def _voice_client(self) -> FishAudioClient | None:
+        raise NotImplementedError
+
+    def _voice_backend(self) -> str:
+        raise NotImplementedError
+
+    async def _async_voice_done(self, title: str, data: dict[str, Any]) -> ResultT:
+        raise NotImplementedError
+
+    async def async_step_voice_search(self, user_input: dict[str, Any] | None = None) -> ResultT:
+        """Filter the voice picker by title and language."""
+        client = self._voice_client()
+        if user_input is None or client is None:
+            return self.async_show_form(step_id="voice_search", data_schema=SEARCH_SCHEMA)
+        catalog = VoiceCatalog(client)
+        try:
+            await catalog.async_load(
+                search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
+            )
+        except FishAudioError as err:
+            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
+            return self.async_show_form(
+                step_id="voice_search",
+                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                errors={"base": "cannot_connect"},
+            )
+        self._catalog = catalog
+        return await self.async_step_voice()
+
+    async def async_step_voice(self, user_input: dict[str, Any] | None = None) -> ResultT:
+        """Choose the voice and its settings."""
+        catalog = self._catalog
+        assert catalog is not None  # noqa: S101 - voice_search or reconfigure runs first
+        backend = self._voice_backend()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                title, data = await catalog.async_validate(user_input)
+            except (FishAudioNotFoundError, ValueError):
+                # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
+                errors[CONF_VOICE_ID] = "voice_not_found"
+            except SettingNotForModelError as err:
+                errors["base"] = "setting_not_for_model"
+                placeholders = {"setting": err.key, "model": err.model}
+            except FishAudioError as err:
+                LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                return await self._async_voice_done(title, data)
+        suggested = _form_values(self._voice_settings or {}, backend)
+        if user_input is not None:
+            suggested = user_input
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=self.add_suggested_values_to_schema(
+                _voice_schema(catalog.options, backend), suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN):
     """The account flow: cloud or custom endpoint, then optionally a first voice."""
 
     VERSION = 1
@@ -249,7 +373,6 @@ class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Initialise the flow."""
         self._data: dict[str, Any] = {}
-        self._catalog: VoiceCatalog | None = None
 
     @classmethod
     @callback
@@ -318,64 +441,24 @@ class FishAudioConfigFlow(ConfigFlow, domain=DOMAIN):
         """Create the account without a voice."""
         return self.async_create_entry(title=self._title, data=self._data)
 
-    async def async_step_voice_search(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Filter the voice picker by title and language."""
-        if user_input is None:
-            return self.async_show_form(step_id="voice_search", data_schema=SEARCH_SCHEMA)
-        catalog = self._catalog = VoiceCatalog(
-            FishAudioClient(
-                self._data[CONF_API_KEY],
-                session=async_get_clientsession(self.hass),
-                base_url=self._data[CONF_BASE_URL],
-            )
+    def _voice_client(self) -> FishAudioClient | None:
+        return FishAudioClient(
+            self._data[CONF_API_KEY],
+            session=async_get_clientsession(self.hass),
+            base_url=self._data[CONF_BASE_URL],
         )
-        try:
-            await catalog.async_load(
-                search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
-            )
-        except FishAudioError as err:
-            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
-            return self.async_show_form(
-                step_id="voice_search",
-                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
-                errors={"base": "cannot_connect"},
-            )
-        return await self.async_step_voice()
 
-    async def async_step_voice(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Set up the first voice and create the account with it."""
-        assert self._catalog is not None  # noqa: S101 - voice_search always runs first
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                title, data = await self._catalog.async_validate(user_input)
-            except (FishAudioNotFoundError, ValueError):
-                # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
-                errors[CONF_VOICE_ID] = "voice_not_found"
-            except FishAudioError as err:
-                LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
-                errors["base"] = "cannot_connect"
-            else:
-                return self.async_create_entry(
-                    title=self._title,
-                    data=self._data,
-                    subentries=[
-                        {
-                            "subentry_type": SUBENTRY_VOICE,
-                            "data": data,
-                            "title": title,
-                            "unique_id": None,
-                        }
-                    ],
-                )
-        return self.async_show_form(
-            step_id="voice",
-            data_schema=self.add_suggested_values_to_schema(
-                _voice_schema(self._catalog.options), user_input
-            ),
-            errors=errors,
+    def _voice_backend(self) -> str:
+        return str(self._data.get(CONF_BACKEND, BACKEND_FISH_AUDIO))
+
+    async def _async_voice_done(self, title: str, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the account with its first voice."""
+        return self.async_create_entry(
+            title=self._title,
+            data=self._data,
+            subentries=[
+                {"subentry_type": SUBENTRY_VOICE, "data": data, "title": title, "unique_id": None}
+            ],
         )
 
     @property
@@ -477,101 +560,50 @@ class FishAudioOptionsFlow(OptionsFlow):
         )
 
 
-class VoiceSubentryFlow(ConfigSubentryFlow):
-    """Add or reconfigure a voice: one text-to-speech entity each."""
+class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
+    """Add or reconfigure a voice: one text-to-speech entity each.
 
-    def __init__(self) -> None:
-        """Initialise the flow."""
-        self._catalog: VoiceCatalog | None = None
+    Adding starts with the search, reconfiguring at the settings; both then share the
+    account flow's voice steps (as openai_conversation's subentry flow shares its init step).
+    """
 
-    def _client(self) -> FishAudioClient | None:
+    def _voice_client(self) -> FishAudioClient | None:
         entry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
             return None
         client: FishAudioClient = entry.runtime_data.client
         return client
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Filter the voice picker by title and language."""
-        client = self._client()
-        if client is None:
-            return self.async_abort(reason="entry_not_loaded")
-        if user_input is None:
-            return self.async_show_form(step_id="user", data_schema=SEARCH_SCHEMA)
-        self._catalog = VoiceCatalog(client)
-        try:
-            await self._catalog.async_load(
-                search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
-            )
-        except FishAudioError as err:
-            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
-            return self.async_show_form(
-                step_id="user",
-                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
-                errors={"base": "cannot_connect"},
-            )
-        return await self.async_step_voice()
+    def _voice_backend(self) -> str:
+        return str(self._get_entry().data.get(CONF_BACKEND, BACKEND_FISH_AUDIO))
 
-    async def async_step_voice(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Choose the voice and its settings."""
-        assert self._catalog is not None  # noqa: S101 - user always runs first
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result = await self._async_validate(user_input, errors)
-            if result is not None:
-                title, data = result
-                return self.async_create_entry(title=title, data=data)
-        return self.async_show_form(
-            step_id="voice",
-            data_schema=self.add_suggested_values_to_schema(
-                _voice_schema(self._catalog.options), user_input
-            ),
-            errors=errors,
-        )
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a voice: find it first."""
+        if self._voice_client() is None:
+            return self.async_abort(reason="entry_not_loaded")
+        return await self.async_step_voice_search()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a voice's settings."""
-        client = self._client()
-        if client is None:
+        """Change a voice's settings, starting from the stored ones."""
+        if (client := self._voice_client()) is None:
             return self.async_abort(reason="entry_not_loaded")
         subentry = self._get_reconfigure_subentry()
-        errors: dict[str, str] = {}
-        if self._catalog is None:
-            self._catalog = VoiceCatalog(client)
-            try:
-                await self._catalog.async_load(current=subentry.data.get(CONF_VOICE_ID, ""))
-            except FishAudioError as err:
-                LOGGER.debug("Cannot list Fish Audio voices: %s", err)
-                return self.async_abort(reason="cannot_connect")
-        if user_input is not None:
-            result = await self._async_validate(user_input, errors)
-            if result is not None:
-                title, data = result
-                return self.async_update_and_abort(
-                    self._get_entry(), subentry, title=title, data=data
-                )
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                _voice_schema(self._catalog.options), user_input or subentry.data
-            ),
-            errors=errors,
-        )
-
-    async def _async_validate(
-        self, user_input: dict[str, Any], errors: dict[str, str]
-    ) -> tuple[str, dict[str, Any]] | None:
-        assert self._catalog is not None  # noqa: S101 - set by the first step
+        self._voice_settings = dict(subentry.data)
+        catalog = VoiceCatalog(client)
         try:
-            return await self._catalog.async_validate(user_input)
-        except (FishAudioNotFoundError, ValueError):
-            # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
-            errors[CONF_VOICE_ID] = "voice_not_found"
+            await catalog.async_load(current=subentry.data.get(CONF_VOICE_ID, ""))
         except FishAudioError as err:
-            LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
-            errors["base"] = "cannot_connect"
-        return None
+            LOGGER.debug("Cannot list Fish Audio voices: %s", err)
+            return self.async_abort(reason="cannot_connect")
+        self._catalog = catalog
+        return await self.async_step_voice()
+
+    async def _async_voice_done(self, title: str, data: dict[str, Any]) -> SubentryFlowResult:
+        """Create the voice, or save the reconfigured one."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), title=title, data=data
+            )
+        return self.async_create_entry(title=title, data=data)

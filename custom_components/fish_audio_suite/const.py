@@ -15,6 +15,10 @@ PLATFORMS: Final = [Platform.SENSOR, Platform.STT, Platform.TTS]
 
 # Account entry data (DESIGN.md section 4: public names).
 CONF_BASE_URL: Final = "base_url"
+# Which server an entry talks to (DESIGN §4); entries without the key are Fish Audio's cloud.
+CONF_BACKEND: Final = "backend"
+BACKEND_FISH_AUDIO: Final = "fish_audio"
+BACKEND_FISH_SPEECH: Final = "fish_speech"
 DEFAULT_BASE_URL: Final = "https://api.fish.audio"
 
 # Account entry options.
@@ -31,45 +35,11 @@ DEFAULT_LOW_CREDIT_THRESHOLD: Final = 1.0  # USD: about 66 000 characters of pai
 # Voice subentry (DESIGN.md section 4: public names).
 SUBENTRY_VOICE: Final = "voice"
 CONF_NAME: Final = "name"
+# The voice settings that code refers to by name; every setting, with its range and default,
+# is an entry of the table in voice_settings.py.
 CONF_VOICE_ID: Final = "voice_id"
 CONF_MODEL: Final = "model"
-CONF_LATENCY: Final = "latency"
-CONF_SPEED: Final = "speed"
-CONF_VOLUME: Final = "volume"
-CONF_TEMPERATURE: Final = "temperature"
-CONF_TOP_P: Final = "top_p"
-CONF_NORMALIZE: Final = "normalize"
 CONF_FORMAT: Final = "format"
-
-MODELS: Final = ["s2.1-pro", "s2.1-pro-free", "s2-pro", "s1"]
-LATENCIES: Final = ["low", "normal", "balanced"]
-FORMATS: Final = ["mp3", "wav", "opus", "pcm"]
-
-DEFAULT_MODEL: Final = "s2.1-pro"  # the vendor's recommended model and the server's fallback
-DEFAULT_LATENCY: Final = "balanced"  # the SDK's default: the server's "normal" adds delay
-DEFAULT_SPEED: Final = 1.0
-DEFAULT_VOLUME: Final = 0.0
-DEFAULT_TEMPERATURE: Final = 0.7
-DEFAULT_TOP_P: Final = 0.7
-DEFAULT_NORMALIZE: Final = True
-DEFAULT_FORMAT: Final = "mp3"  # every media player plays it
-
-SPEED_RANGE: Final = (0.5, 2.0)
-VOLUME_RANGE: Final = (-20.0, 20.0)
-
-# Every subentry setting with its default: the TTS entity's default_options, so all of them are
-# part of Home Assistant's TTS cache key and a changed setting never replays stale audio.
-VOICE_DEFAULTS: Final[dict[str, str | float | bool]] = {
-    CONF_VOICE_ID: "",
-    CONF_MODEL: DEFAULT_MODEL,
-    CONF_LATENCY: DEFAULT_LATENCY,
-    CONF_SPEED: DEFAULT_SPEED,
-    CONF_VOLUME: DEFAULT_VOLUME,
-    CONF_TEMPERATURE: DEFAULT_TEMPERATURE,
-    CONF_TOP_P: DEFAULT_TOP_P,
-    CONF_NORMALIZE: DEFAULT_NORMALIZE,
-    CONF_FORMAT: DEFAULT_FORMAT,
-}
 
 # Credit and package change only through usage, ours or another client's; every few minutes is
 # enough for a dashboard, and usage through this integration triggers an extra refresh.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -22,21 +21,8 @@ from .api import (
     FishAudioServerError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
-    TTSOptions,
 )
-from .const import (
-    CONF_FORMAT,
-    CONF_LATENCY,
-    CONF_MODEL,
-    CONF_NORMALIZE,
-    CONF_SPEED,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
-    CONF_VOICE_ID,
-    CONF_VOLUME,
-    DOMAIN,
-    VOICE_DEFAULTS,
-)
+from .const import DOMAIN
 from .coordinator import FishAudioConfigEntry
 
 
@@ -98,23 +84,3 @@ def api_errors(entry: FishAudioConfigEntry, *, voice_id: str | None = None) -> I
         yield
     except FishAudioError as err:
         raise translate_error(entry, err, voice_id=voice_id) from err
-
-
-def tts_options(settings: Mapping[str, Any]) -> TTSOptions:
-    """Build the request settings from voice settings (subentry data and per-call options).
-
-    Missing settings take the voice defaults; an empty voice id means Fish Audio's default
-    voice. Raises ValueError for a value the API would refuse.
-    """
-    merged = {**VOICE_DEFAULTS, **settings}
-    return TTSOptions(
-        model=str(merged[CONF_MODEL]),
-        reference_id=str(merged[CONF_VOICE_ID]) or None,
-        format=merged[CONF_FORMAT],
-        latency=merged[CONF_LATENCY],
-        speed=float(merged[CONF_SPEED]),
-        volume=float(merged[CONF_VOLUME]),
-        temperature=float(merged[CONF_TEMPERATURE]),
-        top_p=float(merged[CONF_TOP_P]),
-        normalize=bool(merged[CONF_NORMALIZE]),
-    )

@@ -46,29 +46,18 @@ from .api import (
     Voice,
     VoiceDesignCandidate,
 )
-from .const import (
-    CONF_FORMAT,
-    CONF_LATENCY,
-    CONF_MODEL,
-    CONF_NORMALIZE,
-    CONF_SPEED,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
-    CONF_VOICE_ID,
-    CONF_VOLUME,
-    DOMAIN,
-    FORMATS,
-    LATENCIES,
-    LOGGER,
-    MODELS,
-    OWN_VOICES_LIMIT,
-    SPEED_RANGE,
-    VOLUME_RANGE,
-)
+from .const import CONF_MODEL, DOMAIN, LOGGER, OWN_VOICES_LIMIT
 from .files import OutputFile, async_read_files, async_write_stream, open_output
-from .helpers import api_errors, tts_options
+from .helpers import api_errors
 from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
 from .usage import async_record_asr, async_record_tts, async_record_voice_design
+from .voice_settings import (
+    not_for_model,
+    settings_in,
+    synthesize_fields,
+    tts_options,
+    voice_defaults,
+)
 
 if TYPE_CHECKING:
     from .coordinator import FishAudioConfigEntry
@@ -107,6 +96,7 @@ ATTR_SUBTITLES = "subtitles"
 ATTR_INSTRUCTION = "instruction"
 ATTR_COUNT = "count"
 ATTR_SEED = "seed"
+ATTR_SPEED = "speed"
 ATTR_FOLDER = "folder"
 
 SORT_BY_OPTIONS = ["task_count", "score", "created_at"]
@@ -181,30 +171,24 @@ TRANSCRIBE_SCHEMA = BASE_SCHEMA.extend(
         vol.Optional(ATTR_INCLUDE_TIMESTAMPS, default=True): cv.boolean,
     }
 )
-SYNTHESIZE_SCHEMA = BASE_SCHEMA.extend(
-    {
-        vol.Optional(ATTR_ENTITY_ID): cv.entity_id,
-        vol.Required(ATTR_MESSAGE): cv.string,
-        vol.Required(ATTR_FILENAME): cv.string,
-        vol.Optional(CONF_VOICE_ID): cv.string,
-        vol.Optional(CONF_MODEL): vol.In(MODELS),
-        vol.Optional(CONF_LATENCY): vol.In(LATENCIES),
-        vol.Optional(CONF_SPEED): vol.All(
-            vol.Coerce(float), vol.Range(min=SPEED_RANGE[0], max=SPEED_RANGE[1])
-        ),
-        vol.Optional(CONF_VOLUME): vol.All(
-            vol.Coerce(float), vol.Range(min=VOLUME_RANGE[0], max=VOLUME_RANGE[1])
-        ),
-        vol.Optional(CONF_TEMPERATURE): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
-        vol.Optional(CONF_TOP_P): vol.All(vol.Coerce(float), vol.Range(min=0, max=1)),
-        vol.Optional(CONF_NORMALIZE): cv.boolean,
-        vol.Optional(CONF_FORMAT): vol.In(FORMATS),
-        vol.Optional(ATTR_SPEAKERS): vol.All(_STRING_LIST, vol.Length(min=1)),
-        vol.Optional(ATTR_REFERENCE_AUDIO): vol.All(_STRING_LIST, vol.Length(min=1)),
-        vol.Optional(ATTR_REFERENCE_TEXT): vol.All(_STRING_LIST, vol.Length(min=1)),
-        vol.Optional(ATTR_SUBTITLES): vol.In(SUBTITLE_FORMATS),
-    }
-)
+
+
+def synthesize_schema() -> vol.Schema:
+    """Return the `synthesize` schema: its own fields and every voice setting of the table."""
+    return BASE_SCHEMA.extend(
+        {
+            vol.Optional(ATTR_ENTITY_ID): cv.entity_id,
+            vol.Required(ATTR_MESSAGE): cv.string,
+            vol.Required(ATTR_FILENAME): cv.string,
+            **synthesize_fields(),
+            vol.Optional(ATTR_SPEAKERS): vol.All(_STRING_LIST, vol.Length(min=1)),
+            vol.Optional(ATTR_REFERENCE_AUDIO): vol.All(_STRING_LIST, vol.Length(min=1)),
+            vol.Optional(ATTR_REFERENCE_TEXT): vol.All(_STRING_LIST, vol.Length(min=1)),
+            vol.Optional(ATTR_SUBTITLES): vol.In(SUBTITLE_FORMATS),
+        }
+    )
+
+
 DESIGN_VOICE_SCHEMA = BASE_SCHEMA.extend(
     {
         vol.Required(ATTR_INSTRUCTION): vol.All(
@@ -217,23 +201,12 @@ DESIGN_VOICE_SCHEMA = BASE_SCHEMA.extend(
         vol.Optional(ATTR_COUNT): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=VOICE_DESIGN_COUNT_MAX)
         ),
-        vol.Optional(CONF_SPEED): vol.All(
+        vol.Optional(ATTR_SPEED): vol.All(
             vol.Coerce(float), vol.Range(min=0, max=VOICE_DESIGN_SPEED_MAX, min_included=False)
         ),
         vol.Optional(ATTR_SEED): vol.Coerce(int),
         vol.Required(ATTR_FOLDER): cv.string,
     }
-)
-_VOICE_SETTINGS = (
-    CONF_VOICE_ID,
-    CONF_MODEL,
-    CONF_LATENCY,
-    CONF_SPEED,
-    CONF_VOLUME,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
-    CONF_NORMALIZE,
-    CONF_FORMAT,
 )
 
 
@@ -428,7 +401,11 @@ def _voice_settings(call: ServiceCall, entry: FishAudioConfigEntry) -> dict[str,
         if registry_entry.config_entry_id != entry.entry_id or subentry is None:
             raise _invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
         settings.update(subentry.data)
-    settings.update({key: call.data[key] for key in _VOICE_SETTINGS if key in call.data})
+    given = settings_in(call.data)
+    model = str({**voice_defaults(), **settings, **given}[CONF_MODEL])
+    if (setting := not_for_model(given, model)) is not None:
+        raise _invalid("setting_not_for_model", setting=setting.key, model=model)
+    settings.update(given)
     return settings
 
 
@@ -615,7 +592,7 @@ async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
             reference_text=call.data.get(ATTR_REFERENCE_TEXT),
             language=call.data.get(ATTR_LANGUAGE),
             count=call.data.get(ATTR_COUNT),
-            speed=call.data.get(CONF_SPEED),
+            speed=call.data.get(ATTR_SPEED),
             seed=call.data.get(ATTR_SEED),
         )
     async_record_voice_design(entry)
@@ -685,7 +662,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_SYNTHESIZE,
         _async_synthesize,
-        schema=SYNTHESIZE_SCHEMA,
+        schema=synthesize_schema(),
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_register_admin_service(

@@ -12,7 +12,6 @@ from homeassistant.components.tts import (
     ATTR_PREFERRED_SAMPLE_BYTES,
     ATTR_PREFERRED_SAMPLE_CHANNELS,
     ATTR_PREFERRED_SAMPLE_RATE,
-    ATTR_VOICE,
     TextToSpeechEntity,
     TTSAudioResponse,
     TtsAudioType,
@@ -20,38 +19,34 @@ from homeassistant.components.tts import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv
 from homeassistant.util.async_ import create_eager_task
 import voluptuous as vol
 
 from .api import SAMPLE_RATES, FlushPolicy, TTSOptions
 from .const import (
     CONF_FORMAT,
-    CONF_LATENCY,
     CONF_MODEL,
-    CONF_NORMALIZE,
-    CONF_SPEED,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
     CONF_VOICE_ID,
-    CONF_VOLUME,
     DEFAULT_LANGUAGE,
     DOMAIN,
-    FORMATS,
-    LATENCIES,
-    MODELS,
-    SPEED_RANGE,
     SUBENTRY_VOICE,
     SUPPORTED_LANGUAGES,
-    VOICE_DEFAULTS,
-    VOLUME_RANGE,
 )
 from .entity import FishAudioVoiceEntity
-from .helpers import api_errors, tts_options
+from .helpers import api_errors
 from .usage import TextSize, async_record_tts
+from .voice_settings import (
+    invalid_value_error,
+    not_for_model,
+    per_call_settings,
+    subentry_settings,
+    tts_options,
+    validator,
+    voice_defaults,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
     from homeassistant.components.tts.entity import TTSAudioRequest
     from homeassistant.config_entries import ConfigSubentry
@@ -71,60 +66,6 @@ _PREFERRED_SAMPLE_OPTIONS: Final = (
     ATTR_PREFERRED_SAMPLE_CHANNELS,
     ATTR_PREFERRED_SAMPLE_BYTES,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Check:
-    """How one per-call option is validated, and the error that explains a bad value."""
-
-    validator: Callable[[Any], Any]
-    translation_key: str
-    placeholders: Mapping[str, str]
-
-
-def _number(low: float, high: float) -> Callable[[Any], float]:
-    """Return a validator for a number in [low, high] (YAML may hand over a string)."""
-
-    def validate(value: Any) -> float:
-        if isinstance(value, bool):  # float(True) is 1.0: not what the user meant
-            raise vol.Invalid("not a number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as err:
-            raise vol.Invalid("not a number") from err
-        if not low <= number <= high:  # also rejects NaN
-            raise vol.Invalid("out of range")
-        return number
-
-    return validate
-
-
-def _range(low: float, high: float) -> _Check:
-    return _Check(
-        _number(low, high), "invalid_option_range", {"min": f"{low:g}", "max": f"{high:g}"}
-    )
-
-
-def _choice(choices: list[str]) -> _Check:
-    return _Check(vol.In(choices), "invalid_option_choice", {"choices": ", ".join(choices)})
-
-
-# Every per-call option the API takes (DESIGN §5) and its check; the subentry's settings are
-# their defaults. `voice` maps to the API's reference_id; "" is Fish Audio's default voice.
-_CHECKS: Final[dict[str, _Check]] = {
-    ATTR_VOICE: _Check(cv.string, "invalid_option_text", {}),
-    CONF_MODEL: _choice(MODELS),
-    CONF_LATENCY: _choice(LATENCIES),
-    CONF_SPEED: _range(*SPEED_RANGE),
-    CONF_VOLUME: _range(*VOLUME_RANGE),
-    CONF_TEMPERATURE: _range(0.0, 1.0),
-    CONF_TOP_P: _range(0.0, 1.0),
-    CONF_NORMALIZE: _Check(cv.boolean, "invalid_option_boolean", {}),
-    CONF_FORMAT: _choice(FORMATS),
-}
-# The `preferred_*` options are Home Assistant's hints (an Assist satellite asks for 16 kHz
-# mono 16-bit WAV): the API makes every format it knows at several rates, always mono 16-bit.
-SUPPORTED_OPTIONS: Final = [*_CHECKS, ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
 
 
 async def async_setup_entry(
@@ -228,22 +169,31 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
     _attr_translation_key = "text_to_speech"
     _attr_supported_languages = SUPPORTED_LANGUAGES
     _attr_default_language = DEFAULT_LANGUAGE
-    _attr_supported_options = SUPPORTED_OPTIONS
 
     def __init__(self, entry: FishAudioConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialise the entity from the voice's settings."""
         super().__init__(entry, subentry)
-        settings = {**VOICE_DEFAULTS, **subentry.data}
+        settings = {**voice_defaults(), **subentry.data}
         self._format = str(settings[CONF_FORMAT])
         # Every setting is a default option, so it is part of Home Assistant's cache key:
         # reconfiguring the voice can never replay audio made with the old settings. The
         # preferred format defaults to the voice's format: without it Home Assistant would
         # transcode every clip to MP3.
         self._attr_default_options = {
-            ATTR_VOICE: settings[CONF_VOICE_ID],
-            **{key: settings[key] for key in _CHECKS if key != ATTR_VOICE},
+            **{s.per_call_key: settings[s.key] for s in subentry_settings() if s.key in settings},
             ATTR_PREFERRED_FORMAT: self._format,
         }
+
+    @property
+    def supported_options(self) -> list[str]:
+        """Return the per-call options: every voice setting, and Home Assistant's hints.
+
+        The voice settings come from the table (DESIGN §5; `voice` is the API's
+        reference_id). The `preferred_*` options are Home Assistant's hints (an Assist
+        satellite asks for 16 kHz mono 16-bit WAV): the API makes every format it knows at
+        several rates, always mono 16-bit.
+        """
+        return [*per_call_settings(), ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
@@ -286,22 +236,33 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         """
         merged = {**(self.default_options or {}), **options}
         values: dict[str, Any] = {}
-        for key, check in _CHECKS.items():
+        for key, setting in per_call_settings().items():
+            if key not in merged:
+                continue  # a per-call-only setting that this call does not give
             try:
-                values[key] = check.validator(merged[key])
+                values[setting.key] = validator(setting)(merged[key])
             except vol.Invalid as err:
+                translation_key, placeholders = invalid_value_error(setting)
                 raise ServiceValidationError(
                     translation_domain=DOMAIN,
-                    translation_key=check.translation_key,
+                    translation_key=translation_key,
                     translation_placeholders={
                         "option": key,
                         "value": str(merged[key]),
-                        **check.placeholders,
+                        **placeholders,
                     },
                 ) from err
+        model = str(values.get(CONF_MODEL, voice_defaults()[CONF_MODEL]))
+        if (refused := not_for_model(values, model)) is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="setting_not_for_model",
+                translation_placeholders={"setting": refused.per_call_key, "model": model},
+            )
         audio_format, extension = self._format_for(values[CONF_FORMAT], merged)
-        settings = {**values, CONF_VOICE_ID: values[ATTR_VOICE], CONF_FORMAT: audio_format}
-        request = tts_options(settings)  # valid by construction: every value was checked
+        request = tts_options(
+            {**values, CONF_FORMAT: audio_format}
+        )  # valid by construction: every value was checked
         rate = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_RATE))
         if rate in SAMPLE_RATES[audio_format]:
             # Made at the requested rate, Home Assistant's conversion (it runs whenever a

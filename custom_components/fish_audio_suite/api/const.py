@@ -32,7 +32,8 @@ CONTENT_TYPE_JSON: Final = "application/json"
 # unknown names, so the client forwards any string and these are only the known ones.
 MODELS: Final = ("s2.1-pro", "s2.1-pro-free", "s2-pro", "s1")
 DEFAULT_MODEL: Final = "s2.1-pro"
-LATENCIES: Final = ("low", "normal", "balanced")
+# Fastest first, as a user weighs them: low, balanced (the SDK's default), normal (best quality).
+LATENCIES: Final = ("low", "balanced", "normal")
 FORMATS: Final = ("mp3", "wav", "opus", "pcm")
 # Allowed sample rates per format (§3.4); None in a request means "the format's default".
 SAMPLE_RATES: Final[dict[str, tuple[int, ...]]] = {
@@ -41,6 +42,11 @@ SAMPLE_RATES: Final[dict[str, tuple[int, ...]]] = {
     "pcm": (8000, 16000, 24000, 32000, 44100),
     "opus": (48000,),
 }
+# Bounds of the request's numeric settings (§3.1): prosody speed and volume (dB), sampling.
+PROSODY_SPEED_RANGE: Final = (0.5, 2.0)
+PROSODY_VOLUME_RANGE: Final = (-20.0, 20.0)
+SAMPLING_RANGE: Final = (0.0, 1.0)  # temperature and top_p
+CHUNK_LENGTH_RANGE: Final = (100, 300)
 MP3_BITRATES: Final = (64, 128, 192)
 # §3.1 CONFLICT: the SDK sends kbps (32), the newer OpenAPI file says bps (32000). Both are
 # accepted by the server, so both are accepted here; -1000 means "automatic".

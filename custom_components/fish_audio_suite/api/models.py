@@ -18,13 +18,17 @@ import math
 from typing import Any, Final, Literal, Self, cast
 
 from .const import (
+    CHUNK_LENGTH_RANGE,
     DEFAULT_MODEL,
     FORMATS,
     LATENCIES,
     MAX_NEW_TOKENS_MAX,
     MP3_BITRATES,
     OPUS_BITRATES,
+    PROSODY_SPEED_RANGE,
+    PROSODY_VOLUME_RANGE,
     SAMPLE_RATES,
+    SAMPLING_RANGE,
 )
 
 type AudioFormat = Literal["mp3", "wav", "opus", "pcm"]
@@ -553,17 +557,17 @@ class TTSOptions(_JsonModel):
         _check_choice("mp3_bitrate", self.mp3_bitrate, MP3_BITRATES)
         _check_choice("opus_bitrate", self.opus_bitrate, OPUS_BITRATES)
         _check_choice("latency", self.latency, LATENCIES)
-        _check_range("speed", self.speed, 0.5, 2.0)
-        _check_range("volume", self.volume, -20.0, 20.0)
-        _check_range("temperature", self.temperature, 0.0, 1.0)
-        _check_range("top_p", self.top_p, 0.0, 1.0)
+        _check_range("speed", self.speed, *PROSODY_SPEED_RANGE)
+        _check_range("volume", self.volume, *PROSODY_VOLUME_RANGE)
+        _check_range("temperature", self.temperature, *SAMPLING_RANGE)
+        _check_range("top_p", self.top_p, *SAMPLING_RANGE)
         for name in ("normalize", "normalize_loudness", "condition_on_previous_chunks"):
             value = getattr(self, name)
             if not isinstance(value, bool) and not (value is None and name != "normalize"):
                 raise TypeError(f"{name} must be a bool")
         if not isinstance(self.chunk_length, int) or isinstance(self.chunk_length, bool):
             raise TypeError("chunk_length must be an int")
-        _check_range("chunk_length", self.chunk_length, 100, 300)
+        _check_range("chunk_length", self.chunk_length, *CHUNK_LENGTH_RANGE)
         for name, low, high in (("max_new_tokens", 1, MAX_NEW_TOKENS_MAX),
                                 ("min_chunk_length", 0, 100)):  # fmt: skip
             value = getattr(self, name)

@@ -1,0 +1,277 @@
+"""The voice settings of Fish Audio Suite: one table, and everything derived from it.
+
+Each entry says what a setting is (key, type, range or choices, default), who takes it
+(models, backends), where it is offered (the voice subentry, its collapsed advanced section,
+or per call only) and which `TTSOptions` field carries it to the client. The subentry form,
+the per-call option checks of the TTS entity, the `synthesize` action's schema, the entity's
+`default_options` and the request builder (`tts_options`) are all derived from `VOICE_SETTINGS`:
+adding a setting is one entry here plus its translations.
+
+The bounds themselves are the client's (`api/const.py`), which checks every request it sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
+
+from .api import (
+    FORMATS,
+    LATENCIES,
+    MODELS,
+    PROSODY_SPEED_RANGE,
+    PROSODY_VOLUME_RANGE,
+    SAMPLING_RANGE,
+    TTSOptions,
+)
+from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
+
+type SettingKind = Literal["voice", "choice", "number", "boolean"]
+type SettingValue = str | float | int | bool
+
+# Home Assistant's `tts.speak` option for the voice (homeassistant.components.tts.ATTR_VOICE),
+# spelled out so that the config flow does not import the TTS component.
+ATTR_VOICE: Final = "voice"
+ALL_BACKENDS: Final = frozenset({BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH})
+# The voice form's collapsed section (DESIGN §4: less-used fields sit in a collapsed section).
+SECTION_ADVANCED: Final = "advanced"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoiceSetting:
+    """One voice setting: what it is, who takes it, where it is offered."""
+
+    key: str  # subentry data and `synthesize` field (DESIGN §4, §6: public names)
+    kind: SettingKind
+    default: SettingValue | None
+    option: str  # the TTSOptions field that carries it to the client
+    call_key: str | None = None  # the `tts.speak` option, when it differs from `key`
+    choices: tuple[SettingValue, ...] = ()
+    # Choices named through the `selector` translations; hassfest refuses a dot in a key.
+    translated_choices: bool = True
+    low: float = 0.0
+    high: float = 0.0
+    step: float = 1.0
+    unit: str | None = None
+    models: frozenset[str] | None = None  # None: every model
+    backends: frozenset[str] = ALL_BACKENDS
+    advanced: bool = False  # in the form's collapsed section
+    subentry: bool = True  # False: per-call only (not in the form nor in default_options)
+
+    @property
+    def per_call_key(self) -> str:
+        """Return the key of the setting in `tts.speak` options."""
+        return self.call_key or self.key
+
+    def takes(self, model: str) -> bool:
+        """Return whether the model takes this setting."""
+        return self.models is None or model in self.models
+
+
+VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
+    # An empty voice id is Fish Audio's default voice; per call the key is HA's `voice`.
+    VoiceSetting(
+        key=CONF_VOICE_ID, call_key=ATTR_VOICE, kind="voice", default="", option="reference_id"
+    ),
+    # A self-hosted server serves the one model it was started with: no model to choose.
+    VoiceSetting(
+        key=CONF_MODEL,
+        kind="choice",
+        choices=MODELS,
+        translated_choices=False,  # s2.1-pro: the field's description names the models
+        default="s2.1-pro",  # the vendor's recommended model and the server's fallback
+        option="model",
+        backends=frozenset({BACKEND_FISH_AUDIO}),
+    ),
+    VoiceSetting(
+        key="latency",
+        kind="choice",
+        choices=LATENCIES,
+        default="balanced",  # the SDK's default: the server's "normal" adds delay
+        option="latency",
+    ),
+    VoiceSetting(
+        key="speed",
+        kind="number",
+        low=PROSODY_SPEED_RANGE[0],
+        high=PROSODY_SPEED_RANGE[1],
+        step=0.05,
+        default=1.0,
+        option="speed",
+        backends=frozenset({BACKEND_FISH_AUDIO}),  # Fish Speech has no prosody
+    ),
+    VoiceSetting(
+        key="volume",
+        kind="number",
+        low=PROSODY_VOLUME_RANGE[0],
+        high=PROSODY_VOLUME_RANGE[1],
+        step=0.5,
+        unit="dB",
+        default=0.0,
+        option="volume",
+        backends=frozenset({BACKEND_FISH_AUDIO}),
+    ),
+    VoiceSetting(
+        key="temperature",
+        kind="number",
+        low=SAMPLING_RANGE[0],
+        high=SAMPLING_RANGE[1],
+        step=0.05,
+        default=0.7,
+        option="temperature",
+        advanced=True,
+    ),
+    VoiceSetting(
+        key="top_p",
+        kind="number",
+        low=SAMPLING_RANGE[0],
+        high=SAMPLING_RANGE[1],
+        step=0.05,
+        default=0.7,
+        option="top_p",
+        advanced=True,
+    ),
+    VoiceSetting(key="normalize", kind="boolean", default=True, option="normalize", advanced=True),
+    VoiceSetting(
+        key=CONF_FORMAT,
+        kind="choice",
+        choices=FORMATS,
+        default="mp3",  # every media player plays it
+        option="format",
+    ),
+)
+
+
+# Consumers call the functions below rather than read VOICE_SETTINGS when they are imported,
+# so each of them sees the table as it is (a test adds an entry and checks them all).
+
+
+def per_call_settings() -> dict[str, VoiceSetting]:
+    """Return every setting by its `tts.speak` option key."""
+    return {setting.per_call_key: setting for setting in VOICE_SETTINGS}
+
+
+def subentry_settings() -> tuple[VoiceSetting, ...]:
+    """Return the settings a voice subentry stores."""
+    return tuple(setting for setting in VOICE_SETTINGS if setting.subentry)
+
+
+def voice_defaults() -> dict[str, SettingValue]:
+    """Return every subentry setting with its default."""
+    return {
+        setting.key: setting.default
+        for setting in subentry_settings()
+        if setting.default is not None
+    }
+
+
+# The defaults of the table as shipped: a voice's settings start from these.
+VOICE_DEFAULTS: Final = voice_defaults()
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    """Return a validator for a number in [low, high] (YAML may hand over a string)."""
+
+    def validate(value: Any) -> float:
+        if isinstance(value, bool):  # float(True) is 1.0: not what the user meant
+            raise vol.Invalid("not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as err:
+            raise vol.Invalid("not a number") from err
+        if not low <= number <= high:  # also rejects NaN
+            raise vol.Invalid("out of range")
+        return number
+
+    return validate
+
+
+def validator(setting: VoiceSetting) -> Callable[[Any], Any]:
+    """Return the validator of a setting's value (per-call options, `synthesize`)."""
+    match setting.kind:
+        case "choice" if all(isinstance(choice, int) for choice in setting.choices):
+            # Numeric choices (bitrates): the form and YAML may hand over "128".
+            return vol.All(vol.Coerce(int), vol.In(setting.choices))
+        case "choice":
+            return vol.In(setting.choices)
+        case "number":
+            return _number(setting.low, setting.high)
+        case "boolean":
+            return cv.boolean
+        case "voice":
+            return cv.string
+
+
+def invalid_value_error(setting: VoiceSetting) -> tuple[str, dict[str, str]]:
+    """Return the translation key and placeholders that explain a refused value."""
+    match setting.kind:
+        case "choice":
+            return "invalid_option_choice", {
+                "choices": ", ".join(str(choice) for choice in setting.choices)
+            }
+        case "number":
+            return "invalid_option_range", {"min": f"{setting.low:g}", "max": f"{setting.high:g}"}
+        case "boolean":
+            return "invalid_option_boolean", {}
+        case "voice":
+            return "invalid_option_text", {}
+
+
+def settings_in(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the voice settings that ``data`` (an action call's fields) gives."""
+    return {setting.key: data[setting.key] for setting in VOICE_SETTINGS if setting.key in data}
+
+
+def not_for_model(settings: Mapping[str, Any], model: str) -> VoiceSetting | None:
+    """Return a setting given a non-default value that the model does not take, if any."""
+    for setting in VOICE_SETTINGS:
+        if (
+            not setting.takes(model)
+            and setting.key in settings
+            and settings[setting.key] != setting.default
+        ):
+            return setting
+    return None
+
+
+def synthesize_fields() -> dict[Any, Any]:
+    """Return the voice-setting fields of the `synthesize` action's schema."""
+    return {vol.Optional(setting.key): validator(setting) for setting in VOICE_SETTINGS}
+
+
+# ------------------------------------------------------------------ request builder
+
+
+def tts_options(settings: Mapping[str, Any]) -> TTSOptions:
+    """Build the request settings from voice settings (subentry data and per-call options).
+
+    Missing settings take their defaults; an empty voice id means Fish Audio's default
+    voice. A setting the chosen model does not take is not sent.
+
+    Raises:
+        ValueError: A value the API would refuse.
+    """
+    merged = {**voice_defaults(), **settings}
+    model = str(merged[CONF_MODEL])
+    fields: dict[str, Any] = {}
+    for setting in VOICE_SETTINGS:
+        value = merged.get(setting.key)
+        if value is None or not setting.takes(model):
+            continue
+        match setting.kind:
+            case "voice":
+                fields[setting.option] = str(value) or None
+            case "number":
+                fields[setting.option] = float(value)
+            case "boolean":
+                fields[setting.option] = bool(value)
+            case "choice":
+                fields[setting.option] = value
+    return TTSOptions(**fields)
