@@ -373,14 +373,25 @@ def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
         f.name: f for f in tree.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
     }
     result: dict[str, tuple[str, _FlowUse]] = {}
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        bases = {b.id for b in cls.bases if isinstance(b, ast.Name)}
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    for cls in classes.values():
+        # A base may be generic (`VoiceSteps[ConfigFlowResult]`): its name is the subscripted one.
+        bases = {
+            b.id
+            for b in (c.value if isinstance(c, ast.Subscript) else c for c in cls.bases)
+            if isinstance(b, ast.Name)
+        }
         kinds = [_FLOW_BASES[b] for b in bases if b in _FLOW_BASES]
         if not kinds:
             continue
+        # Steps a flow inherits from a class of the same module (shared voice steps) count too.
+        nodes = [cls, *(classes[b] for b in bases if b in classes)]
         use = _FlowUse()
         methods = {
-            f.name: f for f in cls.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+            f.name: f
+            for node in nodes
+            for f in node.body
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         use.methods = {
             name.removeprefix("async_step_") for name in methods if name.startswith("async_step_")
@@ -391,7 +402,7 @@ def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
             for name, f in methods.items()
             if len(f.args.args) > 1 and f.args.args[1].arg == "step_id"
         }
-        for sub in ast.walk(cls):
+        for sub in (n for node in nodes for n in ast.walk(node)):
             if not isinstance(sub, ast.Call) or not isinstance(sub.func, ast.Attribute):
                 continue
             kwargs = {k.arg: k.value for k in sub.keywords}
@@ -418,9 +429,9 @@ def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
                     use.aborts.add("reauth_successful")
                 if "reconfigure" in use.methods:
                     use.aborts.add("reconfigure_successful")
-        use.errors = set(_error_values(cls))
+        use.errors = {code for node in nodes for code in _error_values(node)}
         # Module-level helpers the class calls (e.g. one account validation for all steps).
-        for sub in ast.walk(cls):
+        for sub in (n for node in nodes for n in ast.walk(node)):
             if (
                 isinstance(sub, ast.Call)
                 and isinstance(sub.func, ast.Name)

@@ -181,3 +181,22 @@ async def test_every_consumer_sees_a_new_entry(
     )
     assert _tts_bodies(emulator)[-1]["mp3_bitrate"] == 192
     await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_form_offers_what_the_backend_takes(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """A self-hosted Fish Speech entry is not offered model, speed or volume."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, "backend": "fish_speech"}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_init(
+        (config_entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert fields == {"name", "voice_id", "latency", "format", SECTION_ADVANCED}
+    await hass.config_entries.async_unload(config_entry.entry_id)

@@ -102,33 +102,27 @@ SEARCH_SCHEMA = vol.Schema(
 
 def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> Any:
     """Return the form selector of a voice setting."""
-    match setting.kind:
-        case "voice":
-            # custom_value: a pasted voice id from fish.audio works even if it is not listed.
-            return SelectSelector(
-                SelectSelectorConfig(
-                    options=voices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                )
+    if setting.kind == "voice":
+        # custom_value: a pasted voice id from fish.audio works even if it is not listed.
+        return SelectSelector(
+            SelectSelectorConfig(
+                options=voices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
             )
-        case "choice":
-            return SelectSelector(
-                SelectSelectorConfig(
-                    options=[str(choice) for choice in setting.choices],
-                    translation_key=setting.key,
-                )
+        )
+    if setting.kind == "choice":
+        return SelectSelector(
+            SelectSelectorConfig(
+                options=[str(choice) for choice in setting.choices], translation_key=setting.key
             )
-        case "number":
-            config = NumberSelectorConfig(
-                min=setting.low,
-                max=setting.high,
-                step=setting.step,
-                mode=NumberSelectorMode.SLIDER,
-            )
-            if setting.unit is not None:
-                config["unit_of_measurement"] = setting.unit
-            return NumberSelector(config)
-        case "boolean":
-            return BooleanSelector()
+        )
+    if setting.kind == "number":
+        config = NumberSelectorConfig(
+            min=setting.low, max=setting.high, step=setting.step, mode=NumberSelectorMode.SLIDER
+        )
+        if setting.unit is not None:
+            config["unit_of_measurement"] = setting.unit
+        return NumberSelector(config)
+    return BooleanSelector()
 
 
 def _form_settings(backend: str) -> tuple[VoiceSetting, ...]:
@@ -148,11 +142,10 @@ def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
             else vol.Required(setting.key, default=setting.default)
         )
         (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
-    if advanced:
-        # The default: a client of the flow API that leaves the section out gets its defaults.
-        main[vol.Required(SECTION_ADVANCED, default={})] = section(
-            vol.Schema(advanced), SectionConfig(collapsed=True)
-        )
+    # The default: a client of the flow API that leaves the section out gets its defaults.
+    main[vol.Required(SECTION_ADVANCED, default={})] = section(
+        vol.Schema(advanced), SectionConfig(collapsed=True)
+    )
     return vol.Schema(main)
 
 
@@ -163,8 +156,7 @@ def _form_values(data: Mapping[str, Any], backend: str) -> dict[str, Any]:
     for setting in _form_settings(backend):
         if setting.key in data:
             (advanced if setting.advanced else values)[setting.key] = data[setting.key]
-    if advanced:
-        values[SECTION_ADVANCED] = advanced
+    values[SECTION_ADVANCED] = advanced
     return values
 
 
