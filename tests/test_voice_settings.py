@@ -99,7 +99,7 @@ def test_every_setting_translated() -> None:
         where = advanced if setting.advanced else step
         assert setting.key in where["data"]
         assert setting.key in where["data_description"]
-        if setting.kind == "choice" and setting.key != "mp3_bitrate":
+        if setting.kind == "choice" and setting.translated_choices:
             options = TRANSLATIONS["selector"][setting.key]["options"]
             assert list(options) == [str(choice) for choice in setting.choices]
 

@@ -110,11 +110,10 @@ def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> 
             )
         )
     if setting.kind == "choice":
-        return SelectSelector(
-            SelectSelectorConfig(
-                options=[str(choice) for choice in setting.choices], translation_key=setting.key
-            )
-        )
+        choices = SelectSelectorConfig(options=[str(choice) for choice in setting.choices])
+        if setting.translated_choices:
+            choices["translation_key"] = setting.key
+        return SelectSelector(choices)
     if setting.kind == "number":
         config = NumberSelectorConfig(
             min=setting.low, max=setting.high, step=setting.step, mode=NumberSelectorMode.SLIDER
