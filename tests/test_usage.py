@@ -31,8 +31,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.fish_audio_suite.api import ASRResult
-from custom_components.fish_audio_suite.const import DOMAIN, MODELS
+from custom_components.fish_audio_suite.api import MODELS, ASRResult
+from custom_components.fish_audio_suite.const import DOMAIN
 from custom_components.fish_audio_suite.usage import (
     ASR_MODEL,
     DATA_USAGE,
