@@ -226,6 +226,28 @@ async def action(api: HomeAssistantApi, service: str, data: dict[str, Any]) -> A
     return response["service_response"]
 
 
+async def usage_states(api: HomeAssistantApi, entities: list[str]) -> dict[str, Decimal]:
+    """Return the values of the three usage sensors."""
+    values: dict[str, Decimal] = {}
+    for suffix in ("_synthesized_characters", "_transcribed_duration", "_estimated_cost"):
+        state = await api.call("GET", f"/api/states/{find_entity(entities, 'sensor.', suffix)}")
+        values[suffix] = Decimal(state["state"])
+    return values
+
+
+async def check_usage_sensors(api: HomeAssistantApi, entities: list[str]) -> dict[str, Decimal]:
+    """The usage sensors count the steps before, at Fish Audio's published prices."""
+    spoken = MESSAGE + DIALOGUE  # tts.speak and synthesize; STT: 1.5 s, billed as 2 s
+    cost = Decimal(15) / 1_000_000 * len(spoken.encode()) + Decimal("0.0002")
+    values = await usage_states(api, entities)
+    assert values == {
+        "_synthesized_characters": len(spoken),
+        "_transcribed_duration": Decimal("1.5"),
+        "_estimated_cost": cost + Decimal("0.01"),  # and one voice design
+    }
+    return values
+
+
 async def check_design_and_create(api: HomeAssistantApi, entry_id: str, media: Path) -> None:
     """Design voices into the media folder, then clone one of the candidates (README)."""
     designed = await action(
@@ -311,9 +333,10 @@ async def test_real_home_assistant(socket_enabled: None, tmp_path: Path) -> None
         print(steps.report())  # noqa: T201
         print(_tail(config_dir / "home-assistant.log") + _tail(tmp_path / "hass.out"))  # noqa: T201
         raise
-    problems = unexpected_log_records(
-        (config_dir / "home-assistant.log").read_text(encoding="utf-8")
-    )
+    # Home Assistant moves the previous run's log to .log.1 when it starts again.
+    logs = [config_dir / name for name in ("home-assistant.log.1", "home-assistant.log")]
+    assert logs[0].exists()
+    problems = unexpected_log_records("".join(log.read_text(encoding="utf-8") for log in logs))
     assert not problems, "home-assistant.log:\n" + "\n".join(problems)
     print(steps.report())  # noqa: T201 - shown with -s: where the time went
 
@@ -364,7 +387,18 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             await check_dialogue_with_subtitles(
                 api, emulator_url, entry["entry_id"], config_dir / "media"
             )
+        with steps.step("usage sensors"):
+            usage = await check_usage_sensors(api, entities)
         with steps.step("hass stop"):
+            assert await stop_process(hass) == 0
+        with steps.step("hass restart: usage kept"):
+            hass, api = await launch_hass(
+                stack, session, config_dir, port=hass_port, skip_pip=True, output=hass_output
+            )
+            await api.login("e2e", "e2e-password")
+            await api.wait_running()
+            await api.wait_entry_loaded(entry["entry_id"])
+            assert await usage_states(api, entities) == usage
             assert await stop_process(hass) == 0
 
 
