@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 import wave
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import tts
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -152,8 +152,6 @@ def allowed_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 async def test_sensors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Three totals on the account device, kept in long-term statistics; breakdown off."""
     registry = er.async_get(hass)
-    device = dr.async_get(hass).async_get_device({(DOMAIN, init_integration.entry_id)})
-    assert device is not None
     expected = {
         CHARACTERS: (None, SensorStateClass.TOTAL_INCREASING, "characters", "0"),
         DURATION: (SensorDeviceClass.DURATION, SensorStateClass.TOTAL_INCREASING, "s", "0.0"),
@@ -162,7 +160,9 @@ async def test_sensors(hass: HomeAssistant, init_integration: MockConfigEntry) -
     for entity_id, (device_class, state_class, unit, value) in expected.items():
         entity = registry.async_get(entity_id)
         assert entity is not None
-        assert entity.device_id == device.id
+        device = dr.async_get(hass).async_get(entity.device_id or "")
+        assert device is not None
+        assert device.identifiers == {(DOMAIN, init_integration.entry_id)}  # the account
         assert entity.disabled_by is None
         state = hass.states.get(entity_id)
         assert state is not None
@@ -353,7 +353,6 @@ async def test_stream_cut_off_counts_nothing(
 async def test_saved_and_restored_after_restart(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    freezer: FrozenDateTimeFactory,
     emulator: FishAudioEmulator,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -363,8 +362,7 @@ async def test_saved_and_restored_after_restart(
     key = _storage_key(init_integration)
     assert key not in hass_storage  # a burst of calls makes one write, a moment later
 
-    freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
-    async_fire_time_changed(hass)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
     await hass.async_block_till_done()
     saved = hass_storage[key]
     assert saved["version"] == STORAGE_VERSION

@@ -44,6 +44,9 @@ def _block(key: str, value: Any = None) -> dict[str, Any]:
     return matches[0]
 
 
+# The utility meter's monthly reset timer is its own, and on Home Assistant 2026.10 it is still
+# scheduled when the test's Home Assistant stops: allowed, ours are checked everywhere else.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_budget_meter_and_automation(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
