@@ -90,6 +90,40 @@ def test_argument_checks() -> None:
         faults.latency("*", -1)
     with pytest.raises(ValueError, match="negative"):
         faults.truncate(after_bytes=-1)
+    with pytest.raises(ValueError, match="unknown stream mode"):
+        faults.stream("*", "flood")
+    with pytest.raises(ValueError, match="negative"):
+        faults.stream("*", "trickle", interval=-1)
+
+
+def test_apply_json_stream_fault() -> None:
+    faults = FaultInjector()
+    faults.apply_json({"route": "POST /v1/tts", "stream": "trickle", "interval": 0.1})
+    faults.apply_json({"kind": "ws", "mode": "trickle", "interval": 0.2})
+    assert faults.as_json() == [
+        {"kind": "stream", "route": "POST /v1/tts", "mode": "trickle", "times": 1},
+        {"kind": "ws", "mode": "trickle", "after_audio_chunks": 0, "times": 1},
+    ]
+    assert faults.take_stream("GET", "/model") is None
+    fault = faults.take_stream("POST", "/v1/tts")
+    assert fault is not None
+    assert (fault.mode, fault.interval, fault.content_type) == ("trickle", 0.1, None)
+    ws = faults.take_ws()
+    assert ws is not None
+    assert (ws.mode, ws.interval) == ("trickle", 0.2)
+
+
+async def test_huge_length_on_the_wire(
+    emulator: FishAudioEmulator, session: aiohttp.ClientSession
+) -> None:
+    """The answer announces 10 GiB and keeps sending; the emulator stops it on stop()."""
+    emulator.faults.stream("GET /wallet/*", "huge-length")
+    async with session.get(f"{emulator.base_url}/wallet/self/api-credit") as resp:
+        assert resp.status == 200
+        assert resp.content_length == 10 * 1024**3
+        assert resp.content_type == "application/json"
+        first = await resp.content.readexactly(1 << 20)
+    assert first == b" " * (1 << 20)
 
 
 def test_apply_json_infers_the_kind() -> None:

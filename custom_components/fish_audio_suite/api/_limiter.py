@@ -12,9 +12,10 @@ stream whose audio is half played.
 
 Why the limit adapts: the account's real limit can be below ours (another app shares the
 account; PROTOCOL.md §9 lists 5/15/50 by plan). Each 429 lowers the limit to one below the
-number of requests then running (never below one); each success raises it by a small
-fraction (``1 / (GROWTH_STEPS * limit)``), so it climbs back one slot per a few dozen
-successes and never above the configured maximum. A burst then queues instead of failing.
+number of requests then running (never below one); each success while all allowed slots
+are busy raises it by a small fraction (``1 / (GROWTH_STEPS * limit)``), so it climbs back
+one slot per a few dozen such successes and never above the configured maximum. A burst
+then queues instead of failing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 RESERVED_FOR_OTHERS: Final = 2
-GROWTH_STEPS: Final = 4
+GROWTH_STEPS: Final = 8
 
 
 class SlotLimiter:
@@ -40,11 +41,15 @@ class SlotLimiter:
     Args:
         maximum: The configured maximum; the learned limit never exceeds it.
         reserved: Slots live streams may not take (see the module docstring).
+        adaptive: Learn from 429s; False keeps the limit at the maximum (for comparison).
     """
 
-    def __init__(self, maximum: int, *, reserved: int = RESERVED_FOR_OTHERS) -> None:
+    def __init__(
+        self, maximum: int, *, reserved: int = RESERVED_FOR_OTHERS, adaptive: bool = True
+    ) -> None:
         """Start with every slot free and the limit at the maximum."""
         self.maximum = maximum
+        self._adaptive = adaptive
         self.limit = float(maximum)
         self._reserved = reserved
         self.in_use = 0
@@ -135,10 +140,15 @@ class SlotLimiter:
 
     def on_rate_limited(self) -> None:
         """Learn from a 429: the account allows fewer requests than are running now."""
-        self.limit = max(1.0, min(self.limit, float(self.in_use)) - 1.0)
+        if self._adaptive:
+            self.limit = max(1.0, min(self.limit, float(self.in_use)) - 1.0)
 
     def on_success(self) -> None:
-        """Grow the limit back slowly after a call the server accepted."""
-        if self.limit < self.maximum:
+        """Grow the limit back slowly after a call the server accepted.
+
+        Only a success while every allowed slot is in use says the limit may be too low;
+        one with slots to spare says nothing, and growing on it would only buy 429s later.
+        """
+        if self.limit < self.maximum and self.in_use >= self._cap():
             self.limit = min(float(self.maximum), self.limit + 1.0 / (GROWTH_STEPS * self.limit))
             self._wake()

@@ -207,6 +207,7 @@ class FishAudioClient:
         retry_after_max: float = RETRY_AFTER_MAX,
         live_heartbeat: float = LIVE_HEARTBEAT,
         slot_timeout: float | None = None,
+        adaptive_concurrency: bool = True,
     ) -> None:
         """Initialise the client.
 
@@ -225,6 +226,7 @@ class FishAudioClient:
             retry_after_max: Cap applied to a server's Retry-After.
             live_heartbeat: Seconds between WebSocket pings on live streams.
             slot_timeout: Longest wait for a concurrency slot (default: request_timeout).
+            adaptive_concurrency: Learn the account's real limit from 429s (_limiter.py).
 
         Raises:
             ValueError: An argument is out of range.
@@ -255,7 +257,7 @@ class FishAudioClient:
         self._retry_after_max = retry_after_max
         self._live_heartbeat = live_heartbeat
         self._slot_timeout = request_timeout if slot_timeout is None else slot_timeout
-        self._slots = SlotLimiter(max_concurrency)
+        self._slots = SlotLimiter(max_concurrency, adaptive=adaptive_concurrency)
         self._headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": user_agent

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import ormsgpack
 
-from ._bounds import audio_bytes_max, audio_seconds_max
+from ._bounds import AudioBudget, audio_bytes_max, stream_budget
 from ._errors import sanitize
 from .exceptions import (
     FishAudioInvalidResponseError,
@@ -334,14 +334,14 @@ class _Receiver:
         ws: aiohttp.ClientWebSocketResponse,
         sender: asyncio.Task[None],
         receive_timeout: float,
-        total_after_text: Callable[[], float],
+        budget_after_text: Callable[[], AudioBudget],
         heartbeat: float | None,
     ) -> None:
         self._ws = ws
         self._sender = sender
         self._receive_timeout = receive_timeout
-        self._total_after_text = total_after_text
-        self._deadline: float | None = None
+        self._budget_after_text = budget_after_text
+        self._budget: AudioBudget | None = None
         self._heartbeat = heartbeat
         self._pinged = False
         self.pending: asyncio.Task[aiohttp.WSMessage] | None = None
@@ -376,24 +376,27 @@ class _Receiver:
                 await self._on_idle()
         # Re-raises an error of the caller's text iterator.
         self._sender.result()
-        loop = asyncio.get_running_loop()
-        if self._deadline is None:
+        if self._budget is None:
             # All text is known now, and with it the longest audio that can legitimately
-            # come: past that total, a server still sending (a trickle) is cut off.
-            self._deadline = loop.time() + self._total_after_text()
-        if loop.time() >= self._deadline:
-            raise FishAudioTimeoutError("The live TTS stream did not finish within its deadline")
+            # come: from here on the rest must arrive within a total deadline and at a
+            # minimum throughput, like an HTTP stream (_bounds.py), or it is cut off.
+            self._budget = self._budget_after_text()
+        budget = self._budget
+        limit = min(self._receive_timeout, budget.wait_left())
+        budget.begin_wait()
         try:
-            async with asyncio.timeout(min(self._receive_timeout, self._deadline - loop.time())):
-                if self.pending is not None:
-                    return await self.pending
-                return await _receive(self._ws)
+            async with asyncio.timeout(limit):
+                message = await (self.pending or _receive(self._ws))
         except TimeoutError:
+            if limit < self._receive_timeout:
+                raise budget.timeout_error() from None
             raise FishAudioTimeoutError(
                 "No answer on the live TTS stream after the text ended"
             ) from None
         finally:
             self.pending = None
+        budget.end_wait(len(message.data) if message.type is aiohttp.WSMsgType.BINARY else 0)
+        return message
 
     def _idle_bound(self) -> float | None:
         if self._heartbeat is None:
@@ -466,7 +469,8 @@ async def stream_live(
             ws,
             sender_task,
             receive_timeout,
-            lambda: receive_timeout + 2 * audio_seconds_max(sender.chars, options.speed),
+            # Frames carry msgpack framing beside the audio: their cap is the caller's.
+            lambda: stream_budget(sender.chars, options, receive_timeout, size_factor=2),
             heartbeat,
         )
         received = 0
