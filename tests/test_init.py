@@ -30,7 +30,7 @@ async def test_setup_and_unload_repeatedly(
     assert init_integration.state is ConfigEntryState.LOADED
     runtime = init_integration.runtime_data
     assert runtime.coordinator.data.credit.credit == emulator.state.credit
-    assert runtime.voices  # the account's own voices, for Assist's voice picker
+    assert runtime.voices.data  # the account's own voices, for Assist's voice picker
     for _ in range(3):
         assert await hass.config_entries.async_reload(init_integration.entry_id)
         await hass.async_block_till_done()

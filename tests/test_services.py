@@ -31,7 +31,11 @@ from pytest_homeassistant_custom_component.common import (
 import voluptuous as vol
 
 from custom_components.fish_audio_suite.api import ASR_MAX_BYTES
-from custom_components.fish_audio_suite.const import DOMAIN, USAGE_REFRESH_DELAY
+from custom_components.fish_audio_suite.const import (
+    DOMAIN,
+    USAGE_REFRESH_DELAY,
+    VOICES_UPDATE_INTERVAL,
+)
 from custom_components.fish_audio_suite.files import WRITE_BUFFER_BYTES
 from custom_components.fish_audio_suite.services import (
     COVER_IMAGE_MAX_BYTES,
@@ -448,7 +452,7 @@ async def test_create_voice_every_field(
     ]
     assert request.parts[-2].filename == "upload"
     # The voice picker and Assist's voice list see the new voice at once.
-    assert voice["id"] in {v.id for v in entry.runtime_data.voices}
+    assert voice["id"] in {v.id for v in entry.runtime_data.voices.data}
     assert emulator.requests[-1].method == "GET"
     assert emulator.requests[-1].query["self"] == "true"
     assert emulator.requests[-1].query["page_size"] == "100"
@@ -473,7 +477,7 @@ async def test_create_voice_defaults(
         ("enhance_audio_quality", b"true"),
         ("voices", sample.read_bytes()),
     ]
-    assert len(entry.runtime_data.voices) == 3
+    assert len(entry.runtime_data.voices.data) == 3
 
 
 async def test_create_voice_from_local_media(
@@ -493,22 +497,6 @@ async def test_create_voice_from_local_media(
     )
     (request,) = posts(emulator, "/model")
     assert ("voices", data) in parts_of(request)
-
-
-async def test_create_voice_refresh_failure_keeps_the_voice(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
-) -> None:
-    """The voice was created: a failed re-list patches the cached list, no error."""
-    emulator.faults.http("GET /model", 500)
-    result = await call(
-        hass,
-        "create_voice",
-        {"config_entry_id": entry.entry_id, "title": "Patched", "audio": [str(sample)]},
-    )
-    assert emulator.requests[-1].status == 500
-    ids = [v.id for v in entry.runtime_data.voices]
-    assert ids[-1] == result["voice"]["id"]
-    assert len(ids) == 3
 
 
 @pytest.mark.parametrize("count", [0, 21])
@@ -645,7 +633,7 @@ async def test_create_voice_refused_by_server(
     assert_translated(err.value, "invalid_request", status="422")
     assert err.value.translation_placeholders is not None
     assert "cover_image" in err.value.translation_placeholders["message"]
-    assert len(entry.runtime_data.voices) == 2
+    assert len(entry.runtime_data.voices.data) == 2
 
 
 async def test_create_voice_insufficient_credit(
@@ -762,7 +750,7 @@ async def test_update_voice_every_field(
     }
     voice = emulator.state.voices[OWN_PRIVATE]
     assert (voice["title"], voice["visibility"], voice["tags"]) == ("Renamed", "unlist", ["a", "b"])
-    cached = {v.id: v for v in entry.runtime_data.voices}
+    cached = {v.id: v for v in entry.runtime_data.voices.data}
     assert cached[OWN_PRIVATE].title == "Renamed"
 
 
@@ -875,21 +863,48 @@ async def test_delete_voice(
     (request,) = posts(emulator, "/model")
     assert (request.method, request.path) == ("DELETE", f"/model/{OWN_PRIVATE}")
     assert OWN_PRIVATE not in emulator.state.voices
-    assert [v.id for v in entry.runtime_data.voices] == [OWN_PUBLIC]
+    assert [v.id for v in entry.runtime_data.voices.data] == [OWN_PUBLIC]
 
 
-async def test_delete_voice_refresh_failure(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("create_voice", {"title": "Listed later"}),
+        ("update_voice", {"voice_id": OWN_PUBLIC, "title": "Renamed later"}),
+        ("delete_voice", {"voice_id": OWN_PUBLIC}),
+    ],
+)
+async def test_voice_action_refresh_failure_then_recovery(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    sample: Path,
+    action: str,
+    fields: dict[str, Any],
 ) -> None:
-    """A failed re-list after a delete still drops the voice from the cached list."""
+    """The change succeeded, so a failed re-list is no error; the list catches up later."""
+    voices = entry.runtime_data.voices
+    before = voices.data
     emulator.faults.http("GET /model", 500)
-    await call(
-        hass,
-        "delete_voice",
-        {"config_entry_id": entry.entry_id, "voice_id": OWN_PUBLIC},
-        response=False,
-    )
-    assert [v.id for v in entry.runtime_data.voices] == [OWN_PRIVATE]
+    data = {"config_entry_id": entry.entry_id, **fields}
+    if action == "create_voice":
+        data["audio"] = [str(sample)]
+    await call(hass, action, data, response=action == "create_voice")
+    assert emulator.requests[-1].status == 500
+    assert voices.data == before  # nothing patched by hand
+    assert not voices.last_update_success
+    # Recovery: the coordinator's next poll lists the change.
+    async_fire_time_changed(hass, dt_util.utcnow() + VOICES_UPDATE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert voices.last_update_success
+    own = {
+        v["_id"]: v["title"]
+        for v in emulator.state.voices.values()
+        if v["author"]["_id"] == TEST_USER_ID
+    }
+    assert {v.id: v.title for v in voices.data} == own
+    assert voices.data != before
 
 
 async def test_delete_unknown_voice(
@@ -904,7 +919,7 @@ async def test_delete_unknown_voice(
             response=False,
         )
     assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
-    assert len(entry.runtime_data.voices) == 2
+    assert len(entry.runtime_data.voices.data) == 2
 
 
 # -------------------------------------------------------------------- transcribe

@@ -21,7 +21,7 @@ from homeassistant.components.assist_pipeline import (
 )
 from homeassistant.components.tts.const import DATA_COMPONENT, DOMAIN as TTS_DOMAIN
 from homeassistant.components.tts.entity import TTSAudioRequest
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
@@ -44,8 +44,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 from custom_components.fish_audio_suite.const import (
     DOMAIN,
     ISSUE_INSUFFICIENT_CREDIT,
+    SUBENTRY_VOICE,
     SUPPORTED_LANGUAGES,
     USAGE_REFRESH_DELAY,
+    VOICES_UPDATE_INTERVAL,
 )
 from custom_components.fish_audio_suite.tts import FishAudioTTSEntity
 from emulator import FishAudioEmulator, RecordedRequest
@@ -198,7 +200,7 @@ async def test_supported_voices(
     assert msg["success"]
     (subentry,) = init_integration.subentries.values()
     configured = subentry.data["voice_id"]
-    own = [{"voice_id": v.id, "name": v.title} for v in init_integration.runtime_data.voices]
+    own = [{"voice_id": v.id, "name": v.title} for v in init_integration.runtime_data.voices.data]
     assert sorted(v["name"] for v in own) == ["My Kitchen Voice", "My Shared Voice"]
     first = next(v for v in own if v["voice_id"] == configured)
     # The rest keep the API's order.
@@ -1076,4 +1078,31 @@ async def test_supported_voices_default_voice(
 ) -> None:
     """On Fish Audio's default voice, the account's voices keep the API's order."""
     voices = _entity(hass).async_get_supported_voices("en")
-    assert [v.voice_id for v in voices] == [v.id for v in init_integration.runtime_data.voices]
+    assert [v.voice_id for v in voices] == [v.id for v in init_integration.runtime_data.voices.data]
+
+
+async def test_voices_made_elsewhere_reach_assist(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A voice made on fish.audio shows within the voices' interval, or when the picker opens."""
+    own = next(v for v in emulator.state.voices.values() if v["_id"] == OWN_VOICE)
+
+    def make(voice_id: str, title: str) -> None:
+        emulator.state.voices[voice_id] = {**own, "_id": voice_id, "title": title}
+
+    def offered() -> set[str]:
+        return {v.voice_id for v in _entity(hass).async_get_supported_voices("en")}
+
+    make("a" * 32, "Made on the website")
+    assert "a" * 32 not in offered()
+    async_fire_time_changed(hass, dt_util.utcnow() + VOICES_UPDATE_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "a" * 32 in offered()
+
+    # Opening the voice picker lists the own voices anyway: Assist's list follows at once.
+    make("b" * 32, "Made a moment ago")
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+    )
+    await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert "b" * 32 in offered()

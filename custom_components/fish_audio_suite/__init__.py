@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import FishAudioClient
 from .const import CONF_BASE_URL, DEFAULT_BASE_URL, DOMAIN, PLATFORMS
-from .coordinator import FishAudioConfigEntry, FishAudioCoordinator, FishAudioRuntimeData
+from .coordinator import (
+    FishAudioConfigEntry,
+    FishAudioCoordinator,
+    FishAudioRuntimeData,
+    FishAudioVoicesCoordinator,
+)
 from .services import async_setup_services
 from .usage import async_get_tracker, async_remove_tracker
 
@@ -31,14 +36,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) ->
         base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
     )
     coordinator = FishAudioCoordinator(hass, entry, client)
+    voices = FishAudioVoicesCoordinator(hass, entry, client)
     usage = await async_get_tracker(hass, entry.entry_id)
-    entry.runtime_data = FishAudioRuntimeData(client=client, coordinator=coordinator, usage=usage)
+    entry.runtime_data = FishAudioRuntimeData(
+        client=client, coordinator=coordinator, usage=usage, voices=voices
+    )
     # Reads the account and its voices; reauth or a later retry when that fails.
     await coordinator.async_config_entry_first_refresh()
+    await voices.async_config_entry_first_refresh()
+    # A coordinator polls only while something listens. No entity shows the voices (Assist
+    # and the picker read them when asked), so the entry itself keeps the polling alive.
+    entry.async_on_unload(voices.async_add_listener(_voices_changed))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Subentries (voices) and options change what the platforms set up: reload on change.
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
+
+
+@callback
+def _voices_changed() -> None:
+    """Nothing to update: the voice list is read where it is needed."""
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: FishAudioConfigEntry) -> None:

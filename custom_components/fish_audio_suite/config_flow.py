@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientSession
 from homeassistant.config_entries import (
@@ -75,6 +75,9 @@ from .voice_settings import (
     subentry_settings,
     validator,
 )
+
+if TYPE_CHECKING:
+    from .coordinator import FishAudioConfigEntry, FishAudioVoicesCoordinator
 
 DEFAULT_TITLE = "Fish Audio"
 CONF_SEARCH = "search"
@@ -192,9 +195,12 @@ class SettingNotForModelError(Exception):
 class VoiceCatalog:
     """The voices a picker offers: the account's own first, then public ones."""
 
-    def __init__(self, client: FishAudioClient) -> None:
-        """Initialise the catalog."""
+    def __init__(
+        self, client: FishAudioClient, voices: FishAudioVoicesCoordinator | None = None
+    ) -> None:
+        """Initialise the catalog; with the entry's voices coordinator, when there is one."""
         self.client = client
+        self.voices = voices
         self.titles: dict[str, str] = {}
         self.options: list[SelectOptionDict] = []
 
@@ -212,6 +218,10 @@ class VoiceCatalog:
             language=language,
             sort_by="task_count",
         )
+        if self.voices is not None and search is None and language is None:
+            # The full own list, just read: the voices Assist offers are brought up to date
+            # whenever the picker is opened, without a request of their own.
+            self.voices.async_set_updated_data(own.items)
         self.titles.clear()
         self.options.clear()
         for voices, is_own in ((own.items, True), (public.items, False)):
@@ -292,7 +302,8 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
     # The settings the form starts from: stored ones when reconfiguring, else the defaults.
     _voice_settings: dict[str, Any] | None = None
 
-    def _voice_client(self) -> FishAudioClient | None:
+    def _voice_catalog(self) -> VoiceCatalog | None:
+        """Return a new catalog, or None when the voices cannot be listed now."""
         raise NotImplementedError
 
     def _voice_backend(self) -> str:
@@ -303,10 +314,9 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
 
     async def async_step_voice_search(self, user_input: dict[str, Any] | None = None) -> ResultT:
         """Filter the voice picker by title and language."""
-        client = self._voice_client()
-        if user_input is None or client is None:
+        catalog = self._voice_catalog()
+        if user_input is None or catalog is None:
             return self.async_show_form(step_id="voice_search", data_schema=SEARCH_SCHEMA)
-        catalog = VoiceCatalog(client)
         try:
             await catalog.async_load(
                 search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
@@ -432,11 +442,13 @@ class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAI
         """Create the account without a voice."""
         return self.async_create_entry(title=self._title, data=self._data)
 
-    def _voice_client(self) -> FishAudioClient | None:
-        return FishAudioClient(
-            self._data[CONF_API_KEY],
-            session=async_get_clientsession(self.hass),
-            base_url=self._data[CONF_BASE_URL],
+    def _voice_catalog(self) -> VoiceCatalog | None:
+        return VoiceCatalog(
+            FishAudioClient(
+                self._data[CONF_API_KEY],
+                session=async_get_clientsession(self.hass),
+                base_url=self._data[CONF_BASE_URL],
+            )
         )
 
     def _voice_backend(self) -> str:
@@ -558,19 +570,18 @@ class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
     account flow's voice steps (as openai_conversation's subentry flow shares its init step).
     """
 
-    def _voice_client(self) -> FishAudioClient | None:
-        entry = self._get_entry()
+    def _voice_catalog(self) -> VoiceCatalog | None:
+        entry: FishAudioConfigEntry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
             return None
-        client: FishAudioClient = entry.runtime_data.client
-        return client
+        return VoiceCatalog(entry.runtime_data.client, entry.runtime_data.voices)
 
     def _voice_backend(self) -> str:
         return str(self._get_entry().data.get(CONF_BACKEND, BACKEND_FISH_AUDIO))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Add a voice: find it first."""
-        if self._voice_client() is None:
+        if self._voice_catalog() is None:
             return self.async_abort(reason="entry_not_loaded")
         return await self.async_step_voice_search()
 
@@ -578,11 +589,10 @@ class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change a voice's settings, starting from the stored ones."""
-        if (client := self._voice_client()) is None:
+        if (catalog := self._voice_catalog()) is None:
             return self.async_abort(reason="entry_not_loaded")
         subentry = self._get_reconfigure_subentry()
         self._voice_settings = dict(subentry.data)
-        catalog = VoiceCatalog(client)
         try:
             await catalog.async_load(current=subentry.data.get(CONF_VOICE_ID, ""))
         except FishAudioError as err:

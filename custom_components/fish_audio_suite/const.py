@@ -44,6 +44,9 @@ CONF_FORMAT: Final = "format"
 # Credit and package change only through usage, ours or another client's; every few minutes is
 # enough for a dashboard, and usage through this integration triggers an extra refresh.
 UPDATE_INTERVAL: Final = timedelta(minutes=5)
+# The account's voices change only when someone makes or deletes one: our actions refresh the
+# list at once, so the interval only bounds how long a voice made on fish.audio takes to show.
+VOICES_UPDATE_INTERVAL: Final = timedelta(minutes=30)
 # Usage is billed a moment after the request ends; refresh shortly after, debounced.
 USAGE_REFRESH_DELAY: Final = 10.0
 

@@ -1,10 +1,15 @@
-"""Account data (credit and package) for Fish Audio Suite, polled by one coordinator."""
+"""Account data of Fish Audio Suite: credit and package, and the account's voices.
+
+One coordinator per kind of data (as peblar keeps several in its runtime data): credit
+changes with usage and is polled every few minutes; the voice list changes rarely and is
+polled seldom, and refreshed after each voice action and whenever the voice picker lists it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from homeassistant.config_entries import ConfigEntry
@@ -32,6 +37,7 @@ from .const import (
     OWN_VOICES_LIMIT,
     UPDATE_INTERVAL,
     USAGE_REFRESH_DELAY,
+    VOICES_UPDATE_INTERVAL,
 )
 from .usage import UsageTracker
 
@@ -51,9 +57,7 @@ class FishAudioRuntimeData:
     client: FishAudioClient
     coordinator: FishAudioCoordinator
     usage: UsageTracker  # what billed calls used and cost (usage.py)
-    # The account's own voices as last listed (voice picker, Assist's voice list); listed in
-    # the coordinator's setup and again after the voice actions change them.
-    voices: list[Voice] = field(default_factory=list)
+    voices: FishAudioVoicesCoordinator
 
 
 type FishAudioConfigEntry = ConfigEntry[FishAudioRuntimeData]
@@ -99,16 +103,6 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
         self.client = client
         # Credit seen when the API last answered 402; the repair issue stays until it rises.
         self._credit_at_402: Decimal | None = None
-
-    async def _async_setup(self) -> None:
-        """List the account's voices once, within the first refresh.
-
-        Running here gives the voice list the same error handling as the account data: an
-        authentication failure starts reauth, anything else retries setup later.
-        """
-        with _account_errors():
-            page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
-        self.config_entry.runtime_data.voices = list(page.items)
 
     async def _async_update_data(self) -> AccountData:
         """Fetch credit and package."""
@@ -171,3 +165,28 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
     @property
     def _issue_id(self) -> str:
         return f"{ISSUE_INSUFFICIENT_CREDIT}_{self.config_entry.entry_id}"
+
+
+class FishAudioVoicesCoordinator(DataUpdateCoordinator[tuple[Voice, ...]]):
+    """Lists the account's own voices (Assist's voice list, diagnostics)."""
+
+    config_entry: FishAudioConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FishAudioConfigEntry, client: FishAudioClient
+    ) -> None:
+        """Initialise the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} voices",
+            update_interval=VOICES_UPDATE_INTERVAL,
+        )
+        self.client = client
+
+    async def _async_update_data(self) -> tuple[Voice, ...]:
+        """List the own voices (one page: the API's largest)."""
+        with _account_errors():
+            page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
+        return page.items

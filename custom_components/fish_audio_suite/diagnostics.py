@@ -34,7 +34,7 @@ async def async_get_config_entry_diagnostics(
         },
         "voices": [
             {"title": voice.title, "state": voice.state, "languages": list(voice.languages)}
-            for voice in runtime.voices
+            for voice in runtime.voices.data
         ],
         "last_update_success": runtime.coordinator.last_update_success,
         "usage": {**runtime.usage.as_dict(), "prices": price_table()},

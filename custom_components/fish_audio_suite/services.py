@@ -39,14 +39,12 @@ from .api import (
     VOICE_DESIGN_INSTRUCTION_MAX,
     VOICE_DESIGN_REFERENCE_TEXT_MAX,
     VOICE_DESIGN_SPEED_MAX,
-    FishAudioError,
     ReferenceAudio,
     Timeline,
     TTSOptions,
-    Voice,
     VoiceDesignCandidate,
 )
-from .const import CONF_MODEL, DOMAIN, LOGGER, OWN_VOICES_LIMIT
+from .const import CONF_MODEL, DOMAIN
 from .files import OutputFile, async_read_files, async_write_stream, open_output
 from .helpers import api_errors
 from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
@@ -239,28 +237,14 @@ def _voice_id(call: ServiceCall) -> str:
     return voice_id
 
 
-async def _async_refresh_voices(
-    entry: FishAudioConfigEntry,
-    *,
-    added: Voice | None = None,
-    removed: str | None = None,
-) -> None:
+async def _async_refresh_voices(entry: FishAudioConfigEntry) -> None:
     """Re-list the account's own voices after a change (voice picker, Assist's voice list).
 
     The change itself has succeeded by now, so a failed refresh must not fail the action (a
-    user would retry and clone the voice twice): the cached list is patched instead.
+    user would retry and clone the voice twice): the coordinator logs it and retries on its
+    interval.
     """
-    runtime = entry.runtime_data
-    try:
-        page = await runtime.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
-    except FishAudioError as err:
-        LOGGER.warning("Could not refresh the voice list of %s: %s", entry.title, err)
-        voices = [voice for voice in runtime.voices if voice.id != removed]
-        if added is not None:
-            voices.append(added)
-        runtime.voices = voices
-        return
-    runtime.voices = list(page.items)
+    await entry.runtime_data.voices.async_refresh()
 
 
 # ------------------------------------------------------------------------ files
@@ -327,7 +311,7 @@ async def _async_create_voice(call: ServiceCall) -> ServiceResponse:
             visibility=call.data[ATTR_VISIBILITY],
             enhance_audio_quality=call.data[ATTR_ENHANCE_AUDIO_QUALITY],
         )
-    await _async_refresh_voices(entry, added=voice)
+    await _async_refresh_voices(entry)
     return {"voice": voice.as_dict()}
 
 
@@ -362,7 +346,7 @@ async def _async_delete_voice(call: ServiceCall) -> None:
     voice_id = _voice_id(call)
     with api_errors(entry, voice_id=voice_id):
         await entry.runtime_data.client.delete_voice(voice_id)
-    await _async_refresh_voices(entry, removed=voice_id)
+    await _async_refresh_voices(entry)
 
 
 async def _async_transcribe(call: ServiceCall) -> ServiceResponse:

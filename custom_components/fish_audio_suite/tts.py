@@ -202,7 +202,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         Every language is offered every voice: the S2 models speak any voice in any
         supported language.
         """
-        voices = [Voice(voice.id, voice.title) for voice in self.entry.runtime_data.voices]
+        voices = [Voice(voice.id, voice.title) for voice in self.entry.runtime_data.voices.data]
         configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
         if configured:
             # The configured voice comes first: a pipeline with no voice chosen uses the first
