@@ -136,3 +136,14 @@ def test_brand_logos(name: str, short_side: int) -> None:
     width, height = _png_size(INTEGRATION / "brand" / name)
     assert height == short_side
     assert width > height
+
+
+def test_icons_exist_in_the_frontend() -> None:
+    """Every icon icons.json names is one the installed frontend can draw (else it is blank)."""
+    import hass_frontend  # noqa: PLC0415 - only this test needs the frontend package
+
+    icon_list = Path(hass_frontend.where()) / "static" / "mdi" / "iconList.json"
+    known = {icon["name"] for icon in _json(icon_list)}
+    used = set(re.findall(r'"mdi:([a-z0-9-]+)"', (INTEGRATION / "icons.json").read_text()))
+    assert used
+    assert used <= known, f"unknown icons: {sorted(used - known)}"
