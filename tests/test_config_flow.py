@@ -13,6 +13,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fish_audio_suite.const import (
+    BACKEND_FISH_AUDIO,
+    CONF_BACKEND,
     CONF_BASE_URL,
     CONF_FORMAT,
     CONF_LOW_CREDIT_THRESHOLD,
@@ -46,7 +48,7 @@ def _public_voice(emulator: FishAudioEmulator) -> dict[str, Any]:
 async def _start_custom(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["cloud", "custom"]
+    assert result["menu_options"] == ["cloud", "custom", "fish_speech"]
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "custom"}
     )
@@ -72,7 +74,11 @@ async def test_custom_endpoint_without_voice(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Fish Audio (127.0.0.1)"
-    assert result["data"] == {CONF_API_KEY: TEST_API_KEY, CONF_BASE_URL: emulator.base_url}
+    assert result["data"] == {
+        CONF_BACKEND: BACKEND_FISH_AUDIO,
+        CONF_API_KEY: TEST_API_KEY,
+        CONF_BASE_URL: emulator.base_url,
+    }
     assert result["result"].unique_id == TEST_USER_ID
     assert result["result"].subentries == {}
     # Validation went through the credit endpoint with the key as a bearer token.
@@ -406,7 +412,11 @@ async def test_reconfigure(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert init_integration.data == {CONF_API_KEY: NEW_KEY, CONF_BASE_URL: emulator.base_url}
+    assert init_integration.data == {
+        CONF_BACKEND: BACKEND_FISH_AUDIO,  # added by the 1.2 migration at setup
+        CONF_API_KEY: NEW_KEY,
+        CONF_BASE_URL: emulator.base_url,
+    }
     assert init_integration.state is ConfigEntryState.LOADED
 
 

@@ -8,8 +8,17 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from . import fish_speech
 from .api import FishAudioClient
-from .const import CONF_BASE_URL, DEFAULT_BASE_URL, DOMAIN, PLATFORMS
+from .const import (
+    BACKEND_FISH_AUDIO,
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    DEFAULT_BASE_URL,
+    DOMAIN,
+    LOGGER,
+    PLATFORMS,
+)
 from .coordinator import (
     FishAudioConfigEntry,
     FishAudioCoordinator,
@@ -29,7 +38,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
-    """Set up a Fish Audio account from a config entry."""
+    """Set up a Fish Audio account (or a self-hosted Fish Speech server) from a config entry."""
+    if fish_speech.is_fish_speech(entry):
+        await fish_speech.async_setup_entry(hass, fish_speech.as_fish_speech(entry))
+        entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+        return True
     client = FishAudioClient(
         entry.data[CONF_API_KEY],
         session=async_get_clientsession(hass),
@@ -65,9 +78,22 @@ async def _async_update_listener(hass: HomeAssistant, entry: FishAudioConfigEntr
 
 async def async_unload_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
     """Unload a config entry (the client uses Home Assistant's shared session)."""
+    if fish_speech.is_fish_speech(entry):
+        return await fish_speech.async_unload_entry(hass, fish_speech.as_fish_speech(entry))
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> None:
     """Delete the usage counters of a removed account."""
     await async_remove_tracker(hass, entry.entry_id)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
+    """Migrate an entry: 1.1 entries (all Fish Audio's API) gain ``backend: fish_audio``."""
+    if entry.version > 1:
+        return False  # made by a newer release: refuse rather than guess
+    if entry.minor_version < 2:
+        data = {CONF_BACKEND: BACKEND_FISH_AUDIO, **entry.data}
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=2)
+        LOGGER.debug("Migrated %s to version 1.2", entry.title)
+    return True

@@ -67,6 +67,8 @@ from .const import (
     STT_LANGUAGE_MODES,
     SUBENTRY_VOICE,
 )
+from .fish_speech import is_fish_speech
+from .fish_speech_flow import FishSpeechFlowMixin, FishSpeechVoiceSubentryFlow
 from .voice_settings import (
     SECTION_ADVANCED,
     VOICE_DEFAULTS,
@@ -365,22 +367,28 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
         )
 
 
-class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN):
-    """The account flow: cloud or custom endpoint, then optionally a first voice."""
+class FishAudioConfigFlow(
+    VoiceSteps[ConfigFlowResult], FishSpeechFlowMixin, ConfigFlow, domain=DOMAIN
+):
+    """The account flow: cloud, custom endpoint or a self-hosted server, then a first voice."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: entries carry `backend` (DESIGN.md section 4); 1.1 entries are migrated.
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialise the flow."""
         self._data: dict[str, Any] = {}
+        self._references: list[str] = []
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Return the subentry types: voices."""
+        """Return the subentry types: voices (of the cloud, or of the entry's own server)."""
+        if is_fish_speech(config_entry):
+            return {SUBENTRY_VOICE: FishSpeechVoiceSubentryFlow}
         return {SUBENTRY_VOICE: VoiceSubentryFlow}
 
     @staticmethod
@@ -391,7 +399,7 @@ class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAI
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose between the Fish Audio cloud and a custom endpoint."""
-        return self.async_show_menu(step_id="user", menu_options=["cloud", "custom"])
+        return self.async_show_menu(step_id="user", menu_options=["cloud", "custom", "fish_speech"])
 
     async def async_step_cloud(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Connect to the Fish Audio cloud with an API key."""
@@ -430,7 +438,11 @@ class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAI
         base_url, error = _normalise_base_url(str(user_input.get(CONF_BASE_URL, default_url)))
         if base_url is None:
             return {}, {CONF_BASE_URL: error}
-        return {CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(), CONF_BASE_URL: base_url}, {}
+        return {
+            CONF_BACKEND: BACKEND_FISH_AUDIO,
+            CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+            CONF_BASE_URL: base_url,
+        }, {}
 
     async def async_step_voice_menu(
         self, user_input: dict[str, Any] | None = None
@@ -473,6 +485,8 @@ class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAI
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication after the API refused the key."""
+        if is_fish_speech(self._get_reauth_entry()):
+            return await self.async_step_fish_speech_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -498,6 +512,8 @@ class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAI
     ) -> ConfigFlowResult:
         """Change the API key or the endpoint of the account."""
         entry = self._get_reconfigure_entry()
+        if is_fish_speech(entry):
+            return await self.async_step_fish_speech_reconfigure(user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             data, errors = self._account_data(user_input, entry.data[CONF_BASE_URL])

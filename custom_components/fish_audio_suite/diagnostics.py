@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import __version__ as client_version
 from .coordinator import FishAudioConfigEntry
+from .fish_speech import as_fish_speech, is_fish_speech
 from .usage import price_table
 
 # The key is a secret; the user id (and wallet ids, which embed it) identify the person.
@@ -20,6 +21,14 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FishAudioConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
+    if is_fish_speech(entry):
+        local = as_fish_speech(entry).runtime_data
+        return {
+            "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+            "client_version": client_version,
+            "base_url": local.client.base_url,
+            "references": len(local.references),
+        }
     runtime = entry.runtime_data
     data = runtime.coordinator.data
     return {

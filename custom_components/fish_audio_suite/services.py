@@ -31,6 +31,7 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
+from . import fish_speech_services
 from .api import (
     ASR_MAX_BYTES,
     CREATE_MAX_VOICES,
@@ -46,6 +47,7 @@ from .api import (
 )
 from .const import CONF_MODEL, DOMAIN
 from .files import OutputFile, async_read_files, async_write_stream, open_output
+from .fish_speech import as_fish_speech, is_fish_speech
 from .helpers import api_errors
 from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
 from .usage import async_record_asr, async_record_tts, async_record_voice_design
@@ -58,6 +60,8 @@ from .voice_settings import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
+
     from .coordinator import FishAudioConfigEntry
 
 SERVICE_LIST_VOICES = "list_voices"
@@ -602,27 +606,42 @@ async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
     }
 
 
+def _for_backend(
+    service: str, handler: Callable[[ServiceCall], Awaitable[ServiceResponse]]
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    """Run an action for a Fish Audio account, or its counterpart for a Fish Speech server."""
+
+    async def dispatch(call: ServiceCall) -> ServiceResponse:
+        entry = _get_entry(call)
+        if is_fish_speech(entry):
+            local = fish_speech_services.HANDLERS[service]
+            return await local(call, as_fish_speech(entry))
+        return await handler(call)
+
+    return dispatch
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of Fish Audio Suite (once, from ``async_setup``)."""
     hass.services.async_register(
         DOMAIN,
         SERVICE_LIST_VOICES,
-        _async_list_voices,
+        _for_backend(SERVICE_LIST_VOICES, _async_list_voices),
         schema=LIST_VOICES_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_VOICE,
-        _async_get_voice,
+        _for_backend(SERVICE_GET_VOICE, _async_get_voice),
         schema=VOICE_ID_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(
         DOMAIN,
         SERVICE_TRANSCRIBE,
-        _async_transcribe,
+        _for_backend(SERVICE_TRANSCRIBE, _async_transcribe),
         schema=TRANSCRIBE_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
@@ -631,21 +650,29 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass,
         DOMAIN,
         SERVICE_CREATE_VOICE,
-        _async_create_voice,
+        _for_backend(SERVICE_CREATE_VOICE, _async_create_voice),
         schema=CREATE_VOICE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     async_register_admin_service(
-        hass, DOMAIN, SERVICE_UPDATE_VOICE, _async_update_voice, schema=UPDATE_VOICE_SCHEMA
+        hass,
+        DOMAIN,
+        SERVICE_UPDATE_VOICE,
+        _for_backend(SERVICE_UPDATE_VOICE, _async_update_voice),
+        schema=UPDATE_VOICE_SCHEMA,
     )
     async_register_admin_service(
-        hass, DOMAIN, SERVICE_DELETE_VOICE, _async_delete_voice, schema=VOICE_ID_SCHEMA
+        hass,
+        DOMAIN,
+        SERVICE_DELETE_VOICE,
+        _for_backend(SERVICE_DELETE_VOICE, _async_delete_voice),
+        schema=VOICE_ID_SCHEMA,
     )
     async_register_admin_service(
         hass,
         DOMAIN,
         SERVICE_SYNTHESIZE,
-        _async_synthesize,
+        _for_backend(SERVICE_SYNTHESIZE, _async_synthesize),
         schema=synthesize_schema(),
         supports_response=SupportsResponse.OPTIONAL,
     )
@@ -653,7 +680,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass,
         DOMAIN,
         SERVICE_DESIGN_VOICE,
-        _async_design_voice,
+        _for_backend(SERVICE_DESIGN_VOICE, _async_design_voice),
         schema=DESIGN_VOICE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

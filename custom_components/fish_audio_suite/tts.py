@@ -33,6 +33,8 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .entity import FishAudioVoiceEntity
+from .fish_speech import as_fish_speech, is_fish_speech
+from .fish_speech_tts import FishSpeechTTSEntity
 from .helpers import api_errors
 from .usage import TextSize, async_record_tts
 from .voice_settings import (
@@ -74,11 +76,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one text-to-speech entity per voice subentry."""
+    local = is_fish_speech(entry)
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_VOICE:
-            async_add_entities(
-                [FishAudioTTSEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
+            entity: TextToSpeechEntity = (
+                FishSpeechTTSEntity(as_fish_speech(entry), subentry)
+                if local
+                else FishAudioTTSEntity(entry, subentry)
             )
+            async_add_entities([entity], config_subentry_id=subentry.subentry_id)
 
 
 @dataclass(frozen=True, slots=True)

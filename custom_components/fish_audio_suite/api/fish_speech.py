@@ -57,6 +57,17 @@ PATH_REFERENCES_UPDATE: Final = "/v1/references/update"
 # server never says it (its streamed PCM has no header), so the WAV header states this one.
 SAMPLE_RATE: Final = 44100
 FORMATS: Final = ("wav", "mp3")  # soundfile has no pcm/opus writer: the server fails on them
+# The server's request model's bounds (fish_speech/utils/schema.py: ServeTTSRequest); the
+# integration's forms and option checks read them from here. max_new_tokens has no bound
+# there: 0 means "until the model stops", and the cap keeps a typo from running for minutes.
+SETTING_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "temperature": (0.1, 1.0),
+    "top_p": (0.1, 1.0),
+    "repetition_penalty": (0.9, 2.0),
+    "max_new_tokens": (0, 8192),
+    "chunk_length": (100, 1000),
+}
+INTEGER_SETTINGS: Final = frozenset({"max_new_tokens", "chunk_length"})
 REFERENCE_ID_MAX: Final = 255
 _REFERENCE_ID: Final = re.compile(r"^[a-zA-Z0-9\-_ ]+$")
 
@@ -151,14 +162,9 @@ class FishSpeechTTSOptions:
             check_reference_id(self.reference_id)
         if self.format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}")
-        _check_range("temperature", self.temperature, 0.1, 1.0)
-        _check_range("top_p", self.top_p, 0.1, 1.0)
-        _check_range("repetition_penalty", self.repetition_penalty, 0.9, 2.0)
-        for name, value, low, high in (
-            ("max_new_tokens", self.max_new_tokens, 0, 8192),
-            ("chunk_length", self.chunk_length, 100, 1000),
-        ):
-            if not _is_int(value):
+        for name, (low, high) in SETTING_RANGES.items():
+            value = getattr(self, name)
+            if name in INTEGER_SETTINGS and not _is_int(value):
                 raise TypeError(f"{name} must be an integer")  # the server's int is strict
             _check_range(name, value, low, high)
         if self.seed is not None and not _is_int(self.seed):

@@ -1,0 +1,262 @@
+"""The self-hosted Fish Speech backend: setup, runtime data, voices and errors of such an entry.
+
+A Fish Speech server (the open model behind Fish Audio, run at home) speaks, stores reference
+voices and nothing else: no speech-to-text, no account or credit, no live WebSocket, no voice
+search. An entry for one (``backend: fish_speech``, DESIGN.md section 4) sets up only the TTS
+platform, and the actions it cannot serve refuse with a translated error naming the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from yarl import URL
+
+from .api import (
+    FishAudioAuthenticationError,
+    FishAudioConnectionError,
+    FishAudioError,
+    FishAudioNotFoundError,
+    FishAudioRequestError,
+    FishAudioResponseError,
+    FishAudioServerError,
+    FishAudioTimeoutError,
+    FishSpeechClient,
+    FishSpeechTTSOptions,
+)
+from .api.fish_speech import FORMATS, INTEGER_SETTINGS, SETTING_RANGES
+from .const import (
+    BACKEND_FISH_AUDIO,
+    BACKEND_FISH_SPEECH,
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_FORMAT,
+    CONF_VOICE_ID,
+    DOMAIN,
+    LOGGER,
+)
+
+# Only speech: the sensor (credit) and STT platforms need the cloud.
+PLATFORMS: Final = [Platform.TTS]
+DEFAULT_TITLE: Final = "Fish Speech"
+# The server's own default address (tools/api_server.py --listen): a hint in the form.
+EXAMPLE_URL: Final = "http://192.168.1.20:8080"
+
+# The voice settings a Fish Speech server takes (its request model): the sampling settings
+# (bounds from the client, which checks every request), the format (wav streams, mp3 not) and
+# a seed. No model, latency, speed or volume: the server has none of them.
+CONF_SEED: Final = "seed"
+VOICE_FORMATS: Final = FORMATS
+SETTING_KEYS: Final = tuple(SETTING_RANGES)
+_FORM_STEPS: Final = {"temperature": 0.05, "top_p": 0.05, "repetition_penalty": 0.05}
+VOICE_RANGES: Final = {
+    key: (low, high, _FORM_STEPS.get(key, 1)) for key, (low, high) in SETTING_RANGES.items()
+}
+_SERVER_DEFAULTS: Final = FishSpeechTTSOptions()
+# The server's own defaults: a new voice sounds as the server's other clients do.
+VOICE_DEFAULTS: Final[dict[str, Any]] = {
+    CONF_VOICE_ID: "",
+    CONF_FORMAT: _SERVER_DEFAULTS.format,
+    **{key: getattr(_SERVER_DEFAULTS, key) for key in SETTING_KEYS},
+}
+
+
+@dataclass(slots=True)
+class FishSpeechRuntimeData:
+    """Runtime data of a Fish Speech entry."""
+
+    hass: HomeAssistant
+    client: FishSpeechClient
+    # The server's stored reference voices as last listed (voice picker, Assist's voice list,
+    # the check that refuses an unknown id before synthesis).
+    references: list[str] = field(default_factory=list)
+
+
+type FishSpeechConfigEntry = ConfigEntry[FishSpeechRuntimeData]
+
+
+def is_fish_speech(entry: ConfigEntry[Any]) -> bool:
+    """Return whether ``entry`` is a self-hosted Fish Speech server (not Fish Audio's API)."""
+    return bool(entry.data.get(CONF_BACKEND, BACKEND_FISH_AUDIO) == BACKEND_FISH_SPEECH)
+
+
+def as_fish_speech(entry: ConfigEntry[Any]) -> FishSpeechConfigEntry:
+    """Return ``entry`` typed as a Fish Speech entry (checked by ``is_fish_speech`` first)."""
+    return cast("FishSpeechConfigEntry", entry)
+
+
+def server_unique_id(base_url: str) -> str:
+    """Return a stable id of the server at ``base_url``.
+
+    The server has no identity of its own (no account, no serial), so its address is it:
+    scheme, host (case-folded) and port (explicit or the scheme's), plus a proxy's path.
+    """
+    url = URL(base_url)
+    path = url.path.rstrip("/")
+    return f"{BACKEND_FISH_SPEECH}:{url.scheme}://{(url.host or '').lower()}:{url.port}{path}"
+
+
+def server_title(base_url: str) -> str:
+    """Return the entry title for a server: its host and port."""
+    url = URL(base_url)
+    return f"{DEFAULT_TITLE} ({url.host}:{url.port})"
+
+
+def make_client(hass: HomeAssistant, data: dict[str, Any] | Any) -> FishSpeechClient:
+    """Return a client for entry (or form) data, on Home Assistant's shared session."""
+    return FishSpeechClient(
+        data[CONF_BASE_URL],
+        api_key=data.get(CONF_API_KEY) or None,
+        session=async_get_clientsession(hass),
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FishSpeechConfigEntry) -> None:
+    """Check the server and list its voices; then set up text-to-speech.
+
+    Raises:
+        ConfigEntryAuthFailed: The server refused the key (reauth).
+        ConfigEntryNotReady: The server is not reachable yet (retried later).
+    """
+    client = make_client(hass, entry.data)
+    try:
+        await client.health()
+        references = await client.list_references()
+    except FishAudioAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="local_auth_failed"
+        ) from err
+    except FishAudioError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="local_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    entry.runtime_data = FishSpeechRuntimeData(hass=hass, client=client, references=references)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FishSpeechConfigEntry) -> bool:
+    """Unload the TTS platform."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+def translate_error(
+    entry: FishSpeechConfigEntry, err: FishAudioError, *, voice_id: str | None = None
+) -> HomeAssistantError:
+    """Return the translated Home Assistant error for a client error of a Fish Speech entry.
+
+    A refused key starts reauth. The client's messages never hold the key.
+    """
+    placeholders: dict[str, str] = {"error": str(err), "account": entry.title}
+    match err:
+        case FishAudioAuthenticationError():
+            entry.async_start_reauth(entry.runtime_data.hass)
+            key = "local_auth_failed"
+        case FishAudioNotFoundError() if voice_id:
+            key = "local_voice_not_found"
+            placeholders["voice_id"] = voice_id
+        case FishAudioRequestError():
+            key = "local_invalid_request"
+        case FishAudioServerError():
+            key = "local_server_error"
+        case FishAudioResponseError():
+            key = "local_invalid_request"
+        case FishAudioTimeoutError():
+            key = "local_timeout"
+        case FishAudioConnectionError():
+            key = "local_cannot_connect"
+        case _:
+            key = "local_unexpected_error"
+    if isinstance(err, FishAudioResponseError):
+        placeholders["message"] = err.message
+        placeholders["status"] = str(err.status)
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+@contextmanager
+def speech_errors(entry: FishSpeechConfigEntry, *, voice_id: str | None = None) -> Iterator[None]:
+    """Turn client errors raised in the block into translated Home Assistant errors."""
+    try:
+        yield
+    except FishAudioError as err:
+        raise translate_error(entry, err, voice_id=voice_id) from err
+
+
+async def async_check_reference(entry: FishSpeechConfigEntry, reference_id: str) -> None:
+    """Refuse a reference id the server does not store, before anything is synthesized.
+
+    The server itself would not fail: it speaks with no reference and leaves an empty folder
+    that blocks adding a voice of that name later. The cached list is refreshed once on a
+    miss (a voice may have been added with another tool since).
+
+    Raises:
+        ServiceValidationError: The server has no such voice.
+        HomeAssistantError: The list could not be read.
+    """
+    runtime = entry.runtime_data
+    if reference_id in runtime.references:
+        return
+    with speech_errors(entry):
+        runtime.references = await runtime.client.list_references()
+    if reference_id not in runtime.references:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="local_voice_not_found",
+            translation_placeholders={"voice_id": reference_id, "account": entry.title},
+        )
+
+
+async def async_refresh_references(entry: FishSpeechConfigEntry) -> None:
+    """Re-list the server's voices after a change; a failure keeps the old list."""
+    runtime = entry.runtime_data
+    try:
+        runtime.references = await runtime.client.list_references()
+    except FishAudioError as err:
+        LOGGER.warning("Could not refresh the voice list of %s: %s", entry.title, err)
+
+
+def not_supported(feature: str, entry: ConfigEntry[Any]) -> ServiceValidationError:
+    """Return the error for a feature a self-hosted server does not have."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_supported_locally",
+        translation_placeholders={"feature": feature, "account": entry.title},
+    )
+
+
+def speech_options(settings: Mapping[str, Any]) -> FishSpeechTTSOptions:
+    """Build the request settings from a voice's settings (subentry data, per-call options).
+
+    Missing settings take the server's defaults; an empty voice id is the default voice.
+
+    Raises:
+        ValueError: A value the server would refuse (TypeError for a non-integer count).
+    """
+    merged = {**VOICE_DEFAULTS, **settings}
+    seed = merged.get(CONF_SEED)
+    numbers: dict[str, Any] = {
+        key: int(merged[key]) if key in INTEGER_SETTINGS else float(merged[key])
+        for key in SETTING_KEYS
+    }
+    return FishSpeechTTSOptions(
+        reference_id=str(merged[CONF_VOICE_ID]) or None,
+        format=merged[CONF_FORMAT],
+        seed=None if seed is None else int(seed),
+        **numbers,
+    )

@@ -1,0 +1,346 @@
+"""Config flow steps of a self-hosted Fish Speech server, and its voice subentry flow.
+
+The account flow's menu offers the server as a third path (DESIGN.md section 4); its steps
+live here and are mixed into the flow class of ``config_flow.py``. Validation calls
+``/v1/health`` and tells three failures apart: nothing answers, the server refuses the key,
+something answers that is not Fish Speech.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_API_KEY
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .api import (
+    FishAudioAuthenticationError,
+    FishAudioConnectionError,
+    FishAudioError,
+    FishSpeechNotServerError,
+)
+from .api.fish_speech import INTEGER_SETTINGS
+from .const import (
+    BACKEND_FISH_SPEECH,
+    CONF_BACKEND,
+    CONF_BASE_URL,
+    CONF_NAME,
+    CONF_VOICE_ID,
+    LOGGER,
+)
+from .fish_speech import (
+    CONF_SEED,
+    EXAMPLE_URL,
+    SETTING_KEYS,
+    VOICE_DEFAULTS,
+    VOICE_FORMATS,
+    VOICE_RANGES,
+    as_fish_speech,
+    make_client,
+    server_title,
+    server_unique_id,
+)
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .fish_speech import FishSpeechConfigEntry
+
+API_KEY_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+SERVER_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_BASE_URL): URL_SELECTOR,
+        vol.Optional(CONF_API_KEY): API_KEY_SELECTOR,
+    }
+)
+KEY_SCHEMA: Final = vol.Schema({vol.Optional(CONF_API_KEY): API_KEY_SELECTOR})
+DEFAULT_VOICE_TITLE: Final = "Default voice"
+
+
+def normalise_base_url(value: str) -> tuple[str | None, str]:
+    """Return the base URL without trailing slash, or None and the form error's key."""
+    from .config_flow import _normalise_base_url  # noqa: PLC0415 - one rule for both flows
+
+    return _normalise_base_url(value)
+
+
+def server_data(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return entry data from the server form, or errors for a bad address."""
+    base_url, error = normalise_base_url(str(user_input.get(CONF_BASE_URL, "")))
+    if base_url is None:
+        return {}, {CONF_BASE_URL: error}
+    data: dict[str, Any] = {CONF_BACKEND: BACKEND_FISH_SPEECH, CONF_BASE_URL: base_url}
+    if key := str(user_input.get(CONF_API_KEY) or "").strip():
+        data[CONF_API_KEY] = key
+    return data, {}
+
+
+async def async_validate_server(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> tuple[list[str] | None, dict[str, str]]:
+    """Check the server; return its reference voices, or the form errors."""
+    client = make_client(hass, data)
+    try:
+        await client.health()
+        return await client.list_references(), {}
+    except FishAudioAuthenticationError:
+        return None, {"base": "server_refused_key"}
+    except FishSpeechNotServerError as err:
+        LOGGER.debug("Not a Fish Speech server at %s: %s", data[CONF_BASE_URL], err)
+        return None, {"base": "not_fish_speech"}
+    except FishAudioConnectionError as err:
+        LOGGER.debug("Cannot reach the Fish Speech server: %s", err)
+        return None, {"base": "server_unreachable"}
+    except FishAudioError as err:
+        LOGGER.debug("The Fish Speech server failed: %s", err)
+        return None, {"base": "server_failed"}
+    except Exception:  # noqa: BLE001 - the last-resort branch of a config flow
+        LOGGER.exception("Unexpected error while validating the Fish Speech server")
+        return None, {"base": "unknown"}
+
+
+def voice_schema(references: list[str]) -> vol.Schema:
+    """Return the voice form of a Fish Speech server: only the settings that server takes."""
+    options = [SelectOptionDict(value=ref, label=ref) for ref in references]
+    fields: dict[Any, Any] = {
+        vol.Optional(CONF_NAME): TextSelector(),
+        # Empty: the model's default voice, which needs no reference.
+        vol.Optional(CONF_VOICE_ID): SelectSelector(
+            SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+        ),
+        vol.Required("format", default=VOICE_DEFAULTS["format"]): SelectSelector(
+            SelectSelectorConfig(options=list(VOICE_FORMATS), translation_key="format")
+        ),
+    }
+    for key in SETTING_KEYS:
+        low, high, step = VOICE_RANGES[key]
+        fields[vol.Required(key, default=VOICE_DEFAULTS[key])] = NumberSelector(
+            NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.BOX)
+        )
+    fields[vol.Optional(CONF_SEED)] = NumberSelector(
+        NumberSelectorConfig(min=0, max=2**31 - 1, step=1, mode=NumberSelectorMode.BOX)
+    )
+    return vol.Schema(fields)
+
+
+def voice_data(user_input: Mapping[str, Any], references: list[str]) -> tuple[str, dict[str, Any]]:
+    """Return the subentry title and data of a submitted voice form.
+
+    Raises:
+        ValueError: The voice is not among the server's stored voices.
+    """
+    voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
+    if voice_id and voice_id not in references:
+        raise ValueError(voice_id)
+    data: dict[str, Any] = {**VOICE_DEFAULTS, **user_input, CONF_VOICE_ID: voice_id}
+    for key in INTEGER_SETTINGS:
+        data[key] = int(data[key])  # the server's integers are strict; forms give floats
+    if data.get(CONF_SEED) is not None:
+        data[CONF_SEED] = int(data[CONF_SEED])
+    title = str(user_input.get(CONF_NAME) or "").strip() or voice_id or DEFAULT_VOICE_TITLE
+    data[CONF_NAME] = title
+    return title, data
+
+
+class FishSpeechFlowMixin(ConfigFlow):
+    """The account flow's steps for a Fish Speech server (the flow class derives from it)."""
+
+    _data: dict[str, Any]
+    _references: list[str]
+
+    async def async_step_fish_speech(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect to a self-hosted Fish Speech server."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = server_data(user_input)
+            if not errors:
+                await self.async_set_unique_id(server_unique_id(data[CONF_BASE_URL]))
+                self._abort_if_unique_id_configured()
+                references, errors = await async_validate_server(self.hass, data)
+                if references is not None:
+                    self._data, self._references = data, references
+                    return await self.async_step_fish_speech_menu()
+        return self.async_show_form(
+            step_id="fish_speech",
+            data_schema=self.add_suggested_values_to_schema(SERVER_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={"example": EXAMPLE_URL},
+        )
+
+    async def async_step_fish_speech_menu(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer to add a first voice, so the server ends with a working TTS entity."""
+        return self.async_show_menu(
+            step_id="fish_speech_menu", menu_options=["fish_speech_voice", "fish_speech_finish"]
+        )
+
+    async def async_step_fish_speech_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Create the server's entry without a voice."""
+        return self.async_create_entry(
+            title=server_title(self._data[CONF_BASE_URL]), data=self._data
+        )
+
+    async def async_step_fish_speech_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up the first voice and create the server's entry with it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                title, data = voice_data(user_input, self._references)
+            except ValueError:
+                errors[CONF_VOICE_ID] = "reference_not_found"
+            else:
+                return self.async_create_entry(
+                    title=server_title(self._data[CONF_BASE_URL]),
+                    data=self._data,
+                    subentries=[
+                        {"subentry_type": "voice", "data": data, "title": title, "unique_id": None}
+                    ],
+                )
+        return self.async_show_form(
+            step_id="fish_speech_voice",
+            data_schema=self.add_suggested_values_to_schema(
+                voice_schema(self._references), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_fish_speech_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the server's (new) API key after it refused the old one."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {k: v for k, v in entry.data.items() if k != CONF_API_KEY}
+            if key := str(user_input.get(CONF_API_KEY) or "").strip():
+                data[CONF_API_KEY] = key
+            references, errors = await async_validate_server(self.hass, data)
+            if references is not None:
+                return self._async_finish_update(entry, data)
+        return self.async_show_form(
+            step_id="fish_speech_reauth",
+            data_schema=KEY_SCHEMA,
+            errors=errors,
+            description_placeholders={"account": entry.title},
+        )
+
+    async def async_step_fish_speech_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server's address or key; the unique id follows the address."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = server_data(user_input)
+            if not errors:
+                unique_id = server_unique_id(data[CONF_BASE_URL])
+                if unique_id != entry.unique_id:
+                    await self.async_set_unique_id(unique_id)
+                    self._abort_if_unique_id_configured()
+                references, errors = await async_validate_server(self.hass, data)
+                if references is not None:
+                    return self._async_finish_update(
+                        entry, data, unique_id=unique_id, title=server_title(data[CONF_BASE_URL])
+                    )
+        suggested = {CONF_BASE_URL: entry.data[CONF_BASE_URL], **(user_input or {})}
+        return self.async_show_form(
+            step_id="fish_speech_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(SERVER_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    def _async_finish_update(
+        self, entry: ConfigEntry[Any], data: dict[str, Any], **changes: Any
+    ) -> ConfigFlowResult:
+        if entry.state is ConfigEntryState.LOADED:
+            # The entry's update listener reloads it; reloading here too would do it twice.
+            return self.async_update_and_abort(entry, data=data, **changes)
+        return self.async_update_reload_and_abort(entry, data=data, **changes)
+
+
+class FishSpeechVoiceSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure a voice of a Fish Speech server: one TTS entity each."""
+
+    def _loaded_entry(self) -> FishSpeechConfigEntry | None:
+        entry = self._get_entry()
+        return as_fish_speech(entry) if entry.state is ConfigEntryState.LOADED else None
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Pick one of the server's voices (listed afresh) and its settings."""
+        return await self._async_voice_step(user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a voice's settings."""
+        return await self._async_voice_step(user_input)
+
+    async def async_step_local_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Handle the voice form."""
+        return await self._async_voice_step(user_input)
+
+    async def _async_voice_step(self, user_input: dict[str, Any] | None) -> SubentryFlowResult:
+        entry = self._loaded_entry()
+        if entry is None:
+            return self.async_abort(reason="entry_not_loaded")
+        runtime = entry.runtime_data
+        if user_input is None:
+            try:
+                runtime.references = await runtime.client.list_references()
+            except FishAudioError as err:
+                LOGGER.debug("Cannot list the Fish Speech voices: %s", err)
+                return self.async_abort(reason="cannot_connect")
+        reconfiguring = self.source == "reconfigure"
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                title, data = voice_data(user_input, runtime.references)
+            except ValueError:
+                errors[CONF_VOICE_ID] = "reference_not_found"
+            else:
+                if reconfiguring:
+                    return self.async_update_and_abort(
+                        entry, self._get_reconfigure_subentry(), title=title, data=data
+                    )
+                return self.async_create_entry(title=title, data=data)
+        suggested: Mapping[str, Any] | None = user_input
+        if suggested is None and reconfiguring:
+            suggested = self._get_reconfigure_subentry().data
+        return self.async_show_form(
+            step_id="local_voice",
+            data_schema=self.add_suggested_values_to_schema(
+                voice_schema(runtime.references), suggested
+            ),
+            errors=errors,
+        )

@@ -1,0 +1,176 @@
+"""The actions of Fish Audio Suite for a self-hosted Fish Speech server.
+
+Where the server can, an action does the same job on it: ``list_voices`` lists the stored
+reference voices (ids only: the server keeps nothing else about them), ``create_voice``
+stores one recording with its transcript, ``update_voice`` renames, ``delete_voice``
+deletes, ``synthesize`` writes speech to a file. What the server has no endpoint for
+(``get_voice``'s details, the public library's search, ``transcribe``, ``design_voice``) and
+fields it cannot store (description, tags, visibility, cover image) are refused with a
+translated error that names what is missing, instead of being silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.core import ServiceCall, ServiceResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+
+from .api.fish_speech import check_reference_id
+from .const import DOMAIN
+from .files import async_read_files, async_write_stream, open_output
+from .fish_speech import (
+    CONF_SEED,
+    SETTING_KEYS,
+    FishSpeechConfigEntry,
+    async_check_reference,
+    async_refresh_references,
+    not_supported,
+    speech_errors,
+    speech_options,
+)
+
+type Handler = Callable[[ServiceCall, FishSpeechConfigEntry], Awaitable[ServiceResponse]]
+
+# A reference recording: 10-30 s of speech is what the model uses; a few minutes of WAV is the
+# most anyone should send.
+REFERENCE_MAX_BYTES: Final = 20 * 1024 * 1024
+# What each refused action or field needs, as the error names it.
+FEATURE_DETAILS: Final = "voice details (the server stores only a name)"
+FEATURE_SEARCH: Final = "the public voice library and its search"
+FEATURE_ASR: Final = "speech-to-text"
+FEATURE_DESIGN: Final = "voice design"
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _reference_id(value: str) -> str:
+    """Return ``value`` as a reference id, or refuse it with a translated error."""
+    try:
+        return check_reference_id(value)
+    except ValueError:
+        raise _invalid("invalid_reference_id", voice_id=value) from None
+
+
+def _refuse_fields(call: ServiceCall, entry: FishSpeechConfigEntry, *fields: str) -> None:
+    """Refuse fields the server cannot store (given explicitly, not a schema default)."""
+    for name in fields:
+        if name in call.data:
+            raise not_supported(f"the {name} field", entry)
+
+
+async def _list_voices(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+    if not call.data.get("self_only", True):
+        raise not_supported(FEATURE_SEARCH, entry)
+    _refuse_fields(call, entry, "tags", "language")
+    runtime = entry.runtime_data
+    with speech_errors(entry):
+        runtime.references = await runtime.client.list_references()
+    ids = runtime.references
+    if title := str(call.data.get("title") or "").casefold():
+        ids = [ref for ref in ids if title in ref.casefold()]
+    size, number = int(call.data.get("page_size", 10)), int(call.data.get("page_number", 1))
+    page = ids[(number - 1) * size : number * size]
+    return {"total": len(ids), "voices": [{"id": ref, "title": ref} for ref in page]}
+
+
+async def _create_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+    reference_id = _reference_id(call.data["title"])
+    _refuse_fields(call, entry, "description", "tags", "cover_image")
+    if call.data.get("visibility", "private") != "private":
+        raise not_supported("public or unlisted voices", entry)
+    audio: list[str] = call.data["audio"]
+    texts: list[str] = call.data.get("texts") or []
+    # The server stores exactly one recording and the words spoken in it.
+    if len(audio) != 1 or len(texts) != 1 or not texts[0].strip():
+        raise _invalid("one_recording_and_transcript", count=str(len(audio)))
+    (recording,) = await async_read_files(call.hass, audio, REFERENCE_MAX_BYTES)
+    with speech_errors(entry):
+        await entry.runtime_data.client.add_reference(reference_id, recording, texts[0])
+    await async_refresh_references(entry)
+    return {"voice": {"id": reference_id, "title": reference_id}}
+
+
+async def _update_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+    old = _reference_id(call.data["voice_id"])
+    _refuse_fields(call, entry, "description", "tags", "visibility", "cover_image")
+    if "title" not in call.data:
+        raise _invalid("nothing_to_update", voice_id=old)
+    new = _reference_id(call.data["title"])
+    with speech_errors(entry, voice_id=old):
+        await entry.runtime_data.client.rename_reference(old, new)
+    await async_refresh_references(entry)
+    return None
+
+
+async def _delete_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+    reference_id = _reference_id(call.data["voice_id"])
+    with speech_errors(entry, voice_id=reference_id):
+        await entry.runtime_data.client.delete_reference(reference_id)
+    await async_refresh_references(entry)
+    return None
+
+
+def _voice_settings(call: ServiceCall, entry: FishSpeechConfigEntry) -> dict[str, Any]:
+    """Return the settings of a ``synthesize`` call: the entity's voice, then the fields."""
+    settings: dict[str, Any] = {}
+    if (entity_id := call.data.get(ATTR_ENTITY_ID)) is not None:
+        registry_entry = er.async_get(call.hass).async_get(entity_id)
+        if (
+            registry_entry is None
+            or registry_entry.platform != DOMAIN
+            or registry_entry.domain != Platform.TTS
+        ):
+            raise _invalid("not_a_voice_entity", entity_id=entity_id)
+        subentry = entry.subentries.get(registry_entry.unique_id)
+        if registry_entry.config_entry_id != entry.entry_id or subentry is None:
+            raise _invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
+        settings.update(subentry.data)
+    # Fields of the cloud's voice settings that this server has no equivalent of.
+    _refuse_fields(call, entry, "model", "latency", "speed", "volume", "normalize")
+    keys = ("voice_id", "format", CONF_SEED, *SETTING_KEYS)
+    settings.update({key: call.data[key] for key in keys if key in call.data})
+    return settings
+
+
+async def _synthesize(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+    message: str = call.data["message"]
+    if not message.strip():
+        raise _invalid("empty_message")
+    try:
+        options = speech_options(_voice_settings(call, entry))
+    except (TypeError, ValueError) as err:
+        raise _invalid("invalid_voice_settings", error=str(err)) from err
+    if options.reference_id:
+        await async_check_reference(entry, options.reference_id)
+    output = await call.hass.async_add_executor_job(open_output, call.hass, call.data["filename"])
+    chunks = entry.runtime_data.client.tts(message, options)
+    with speech_errors(entry, voice_id=options.reference_id):
+        size = await async_write_stream(call.hass, output, chunks)
+    return {"path": str(output.target), "format": options.format, "bytes": size}
+
+
+def _refuse(feature: str) -> Handler:
+    async def handler(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
+        raise not_supported(feature, entry)
+
+    return handler
+
+
+HANDLERS: Final[dict[str, Handler]] = {
+    "list_voices": _list_voices,
+    "get_voice": _refuse(FEATURE_DETAILS),
+    "create_voice": _create_voice,
+    "update_voice": _update_voice,
+    "delete_voice": _delete_voice,
+    "transcribe": _refuse(FEATURE_ASR),
+    "design_voice": _refuse(FEATURE_DESIGN),
+    "synthesize": _synthesize,
+}

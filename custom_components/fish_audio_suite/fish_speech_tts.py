@@ -1,0 +1,216 @@
+"""Text-to-speech from a self-hosted Fish Speech server: one entity per voice subentry.
+
+A complete message is one streamed request (WAV: the server's headerless PCM behind a header
+of ours) or one whole MP3. Text still being written (an LLM reply in an Assist pipeline) is
+synthesized sentence by sentence as it arrives, because the server takes no incremental
+text: the first sentence plays while the LLM is still writing the next ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.tts import (
+    ATTR_PREFERRED_FORMAT,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_VOICE,
+    TextToSpeechEntity,
+    TTSAudioResponse,
+    TtsAudioType,
+    Voice,
+)
+from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+import voluptuous as vol
+
+from .api import FishSpeechTTSOptions
+from .const import CONF_FORMAT, CONF_VOICE_ID, DEFAULT_LANGUAGE, DOMAIN, SUPPORTED_LANGUAGES
+from .fish_speech import (
+    CONF_SEED,
+    SETTING_KEYS,
+    VOICE_DEFAULTS,
+    VOICE_FORMATS,
+    VOICE_RANGES,
+    async_check_reference,
+    speech_errors,
+    speech_options,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+
+    from homeassistant.components.tts.entity import TTSAudioRequest
+    from homeassistant.config_entries import ConfigSubentry
+
+    from .fish_speech import FishSpeechConfigEntry
+
+_PREFERRED_SAMPLE_OPTIONS: Final = (
+    ATTR_PREFERRED_SAMPLE_RATE,
+    ATTR_PREFERRED_SAMPLE_CHANNELS,
+    ATTR_PREFERRED_SAMPLE_BYTES,
+)
+MANUFACTURER: Final = "Fish Speech (self-hosted)"
+
+
+def _number(low: float, high: float, *, integer: bool) -> Callable[[Any], float]:
+    def validate(value: Any) -> float:
+        if isinstance(value, bool):
+            raise vol.Invalid("not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as err:
+            raise vol.Invalid("not a number") from err
+        if not low <= number <= high or (integer and not number.is_integer()):
+            raise vol.Invalid("out of range")
+        return number
+
+    return validate
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    validator: Callable[[Any], Any]
+    translation_key: str
+    placeholders: Mapping[str, str]
+
+
+# Per-call options this server takes, and how each is checked: only what its request model
+# has (no model, latency, speed or volume).
+_CHECKS: Final[dict[str, _Check]] = {
+    ATTR_VOICE: _Check(cv.string, "invalid_option_text", {}),
+    CONF_FORMAT: _Check(
+        vol.In(VOICE_FORMATS), "invalid_option_choice", {"choices": ", ".join(VOICE_FORMATS)}
+    ),
+    **{
+        key: _Check(
+            _number(low, high, integer=step >= 1),
+            "invalid_option_range",
+            {"min": f"{low:g}", "max": f"{high:g}"},
+        )
+        for key, (low, high, step) in VOICE_RANGES.items()
+    },
+    CONF_SEED: _Check(
+        _number(0, 2**32 - 1, integer=True), "invalid_option_range", {"min": "0", "max": "2^32-1"}
+    ),
+}
+SUPPORTED_OPTIONS: Final = [*_CHECKS, ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+
+
+class FishSpeechTTSEntity(TextToSpeechEntity):
+    """Speaks with one voice of a Fish Speech server: its settings are the default options."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "text_to_speech"
+    # The model speaks the languages of Fish Audio's: the same list.
+    _attr_supported_languages = SUPPORTED_LANGUAGES
+    _attr_default_language = DEFAULT_LANGUAGE
+    _attr_supported_options = SUPPORTED_OPTIONS
+
+    def __init__(self, entry: FishSpeechConfigEntry, subentry: ConfigSubentry) -> None:
+        """Initialise the entity from the voice's settings."""
+        self.entry = entry
+        self.subentry = subentry
+        self._attr_unique_id = subentry.subentry_id
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, subentry.subentry_id)},
+            name=subentry.title,
+            manufacturer=MANUFACTURER,
+            model="Voice",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+        settings = {**VOICE_DEFAULTS, **subentry.data}
+        self._format = str(settings[CONF_FORMAT])
+        # Every setting is a default option, so part of Home Assistant's cache key.
+        self._attr_default_options = {
+            ATTR_VOICE: settings[CONF_VOICE_ID],
+            CONF_FORMAT: self._format,
+            **{key: settings[key] for key in SETTING_KEYS},
+            ATTR_PREFERRED_FORMAT: self._format,
+        }
+        if settings.get(CONF_SEED) is not None:
+            self._attr_default_options[CONF_SEED] = settings[CONF_SEED]
+
+    @callback
+    def async_get_supported_voices(self, language: str) -> list[Voice]:
+        """Return the server's stored voices, the configured one first."""
+        configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
+        references = self.entry.runtime_data.references
+        voices = [Voice(ref, ref) for ref in references if ref != configured]
+        if configured:
+            voices.insert(0, Voice(configured, configured))
+        return voices
+
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
+        """Stream speech for a message, complete or still being written."""
+        options = self._options(request.options)
+        return TTSAudioResponse(options.format, self._audio(request.message_gen, options))
+
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
+        """Return speech for a complete message in one piece."""
+        request = self._options(options)
+
+        async def text() -> AsyncGenerator[str]:
+            yield message
+
+        data = b"".join([chunk async for chunk in self._audio(text(), request)])
+        return request.format, data
+
+    def _options(self, options: Mapping[str, Any]) -> FishSpeechTTSOptions:
+        """Validate the options of a call and build its request settings.
+
+        Raises:
+            ServiceValidationError: An option has a value the server would refuse.
+        """
+        merged = {**(self.default_options or {}), **options}
+        values: dict[str, Any] = {}
+        for key, check in _CHECKS.items():
+            if key not in merged:
+                continue
+            try:
+                values[key] = check.validator(merged[key])
+            except vol.Invalid as err:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key=check.translation_key,
+                    translation_placeholders={
+                        "option": key,
+                        "value": str(merged[key]),
+                        **check.placeholders,
+                    },
+                ) from err
+        values[CONF_VOICE_ID] = values.pop(ATTR_VOICE)
+        request = speech_options(values)  # valid by construction: every value was checked
+        preferred = merged.get(ATTR_PREFERRED_FORMAT)
+        # preferred_format is the voice's format unless a caller (an Assist satellite) asked
+        # for another: made in that format, Home Assistant has nothing to convert.
+        if preferred != self._format and preferred in VOICE_FORMATS:
+            request = replace(request, format=preferred)
+        return request
+
+    async def _audio(
+        self, message: AsyncIterator[str], options: FishSpeechTTSOptions
+    ) -> AsyncGenerator[bytes]:
+        """Yield the audio of a message as the server makes it.
+
+        Raises:
+            HomeAssistantError: Translated, for an unknown voice or a failed synthesis.
+        """
+        if options.reference_id:
+            await async_check_reference(self.entry, options.reference_id)
+        client = self.entry.runtime_data.client
+        produced = False
+        with speech_errors(self.entry, voice_id=options.reference_id):
+            async with contextlib.aclosing(client.tts_sentences(message, options)) as audio:
+                async for chunk in audio:
+                    produced = True
+                    yield chunk
+        if not produced:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="empty_message")
