@@ -336,6 +336,7 @@ class _FlowUse:
         self.menus: dict[str, list[str]] = {}
         self.errors: set[str] = set()
         self.aborts: set[str] = set()
+        self.bases: set[str] = set()
 
 
 def _const(node: ast.AST | None) -> str | None:
@@ -387,6 +388,7 @@ def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
         # Steps a flow inherits from a class of the same module (shared voice steps) count too.
         nodes = [cls, *(classes[b] for b in bases if b in classes)]
         use = _FlowUse()
+        use.bases = bases
         methods = {
             f.name: f
             for node in nodes
@@ -475,7 +477,12 @@ def _flow_sections() -> list[tuple[str, _FlowUse, dict[str, Any]]]:
     strings = _strings()
     subentry_types = _subentry_types(path)
     sections = []
-    for cls, (kind, use) in _flow_uses(path).items():
+    # The Fish Speech server's steps live in their own module, mixed into the account flow.
+    uses = {**_flow_uses(path), **_flow_uses(INTEGRATION / "fish_speech_flow.py")}
+    for _kind, use in uses.values():
+        for base in use.bases & set(uses):  # steps a flow inherits are its own too
+            use.methods |= uses[base][1].methods
+    for cls, (kind, use) in uses.items():
         if kind == "subentry":
             section = strings["config_subentries"][subentry_types[cls]]
         else:
