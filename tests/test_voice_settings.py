@@ -31,7 +31,8 @@ from custom_components.fish_audio_suite.voice_settings import (
     VoiceSetting,
     tts_options,
 )
-from emulator import FishAudioEmulator
+from emulator import FishAudioEmulator, FishSpeechEmulator
+from emulator.fish_speech import demo_references
 
 from .conftest import TRANSLATIONS, assert_translated, voice_form
 
@@ -184,19 +185,27 @@ async def test_every_consumer_sees_a_new_entry(
 
 
 async def test_form_offers_what_the_backend_takes(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+    hass: HomeAssistant, socket_enabled: None
 ) -> None:
     """A self-hosted Fish Speech entry is not offered model, speed or volume."""
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry, data={**config_entry.data, "backend": "fish_speech"}
+    server = FishSpeechEmulator(references=demo_references())
+    await server.start()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        minor_version=2,
+        data={"backend": "fish_speech", "base_url": server.base_url},
     )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    result = await hass.config_entries.subentries.async_init(
-        (config_entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
-    fields = {str(key) for key in result["data_schema"].schema}
-    assert fields == {"name", "voice_id", "latency", "format", SECTION_ADVANCED}
-    await hass.config_entries.async_unload(config_entry.entry_id)
+    entry.add_to_hass(hass)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+        )
+        fields = {str(key) for key in result["data_schema"].schema}
+        assert {"name", "voice_id", "format"} <= fields
+        assert not fields & {"model", "speed", "volume"}
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await server.stop()
