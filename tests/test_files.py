@@ -211,3 +211,81 @@ def test_output_temp_name_fits_long_targets(tmp_path: Path) -> None:
     output = OutputFile(target)
     output.commit(b"x")
     assert target.read_bytes() == b"x"
+
+
+def _swap_dir_on_check(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, directory: Path, outside: Path, nth: int
+) -> list[str]:
+    """Swap ``directory`` for a symlink to ``outside`` right after the ``nth`` allow-list check.
+
+    This is the attacker's race made deterministic: the checks see the real directory, the
+    open that follows sees a symlink in its place. Home Assistant's own check is wrapped,
+    not ours.
+    """
+    original = hass.config.is_allowed_path
+    calls: list[str] = []
+
+    def racing_check(path: str) -> bool:
+        allowed = original(path)
+        calls.append(path)
+        if len(calls) == nth:
+            directory.rename(directory.with_name(directory.name + ".old"))
+            directory.symlink_to(outside, target_is_directory=True)
+        return allowed
+
+    monkeypatch.setattr(hass.config, "is_allowed_path", racing_check)
+    return calls
+
+
+async def test_read_parent_swapped_for_a_symlink_is_refused(
+    hass: HomeAssistant, allowed_dir: Path, outside_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NOFOLLOW on every component: a parent swapped after the checks is not followed."""
+    sub = allowed_dir / "sub"
+    sub.mkdir()
+    make_wav(sub / "clip.wav")
+    make_wav(outside_dir / "clip.wav", 3.0)  # what the attacker wants uploaded
+    calls = _swap_dir_on_check(hass, monkeypatch, sub, outside_dir, nth=2)
+    with pytest.raises(ServiceValidationError) as err:
+        await async_read_files(hass, [str(sub / "clip.wav")], MAX_BYTES)
+    assert len(calls) == 2  # both checks passed on the real directory
+    assert_translated(err.value, "file_read_failed", path=str(sub / "clip.wav"))
+
+
+async def test_output_parent_swapped_after_open_stays_put(
+    hass: HomeAssistant, allowed_dir: Path, outside_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The directory is held open: a swap after the checks cannot redirect the write."""
+    sub = allowed_dir / "sub"
+    sub.mkdir()
+    output = await hass.async_add_executor_job(open_output, hass, str(sub / "out.wav"))
+    sub.rename(allowed_dir / "sub.old")
+    sub.symlink_to(outside_dir, target_is_directory=True)
+    await async_write_stream(hass, output, _chunks(b"audio"))
+    assert not list(outside_dir.iterdir())
+    assert (allowed_dir / "sub.old" / "out.wav").read_bytes() == b"audio"
+
+
+async def test_output_parent_swapped_before_open_is_refused(
+    hass: HomeAssistant, allowed_dir: Path, outside_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = allowed_dir / "sub"
+    sub.mkdir()
+    _swap_dir_on_check(hass, monkeypatch, sub, outside_dir, nth=2)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.async_add_executor_job(open_output, hass, str(sub / "out.wav"))
+    assert_translated(err.value, "write_failed", path=str(sub / "out.wav"))
+    assert not list(outside_dir.iterdir())
+
+
+@pytest.mark.parametrize("name", ["a\0b.wav", "\0"])
+async def test_nul_in_a_path_is_refused(hass: HomeAssistant, allowed_dir: Path, name: str) -> None:
+    """A NUL byte is a translated refusal, never a raw ValueError."""
+    path = f"{allowed_dir}/{name}"
+    with pytest.raises(ServiceValidationError) as err:
+        await async_read_files(hass, [path], MAX_BYTES)
+    assert err.value.translation_key == "path_not_allowed"
+    assert "\0" not in (err.value.translation_placeholders or {})["path"]
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.async_add_executor_job(open_output, hass, path)
+    assert err.value.translation_key == "path_not_allowed"

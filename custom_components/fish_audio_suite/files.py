@@ -2,7 +2,10 @@
 
 Every path must be absolute and pass ``hass.config.is_allowed_path``; it is then resolved
 (symlinks followed) and checked again, so a symlink inside an allowed directory cannot reach
-outside it, and opened with ``O_NOFOLLOW`` so it cannot be swapped for a symlink in between.
+outside it. The resolved path is then opened one component at a time (``openat`` with
+``O_NOFOLLOW`` on each, relative to the directory opened before it): it has no links left,
+so a component swapped for a symlink after the check (the file *or* any parent directory)
+makes the open fail instead of being followed.
 Files are read in the executor and size-capped. Output is written under a temporary name and
 renamed into place only when complete, so a failed stream never leaves a partial file.
 
@@ -15,12 +18,13 @@ download from anywhere.
 
 from __future__ import annotations
 
+import contextlib
 from contextlib import aclosing
 from dataclasses import dataclass
 import os
 from pathlib import Path
+import secrets
 import stat
-import tempfile
 from typing import TYPE_CHECKING, BinaryIO
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -41,7 +45,41 @@ _MB = 1024 * 1024
 # O_NOFOLLOW: a checked path cannot be swapped for a symlink before it is opened.
 # O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever (it is then refused
 # as not a regular file); regular files ignore the flag.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
+# Directories are walked with O_PATH where it exists (Linux): it needs only search
+# permission, as path lookup does, and the descriptor serves only as the next dir_fd.
+_DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC
+
+
+def _open_dir_nofollow(directory: Path) -> int:
+    """Open an absolute, already resolved directory without following any link in it.
+
+    Raises:
+        OSError: A component is missing, not a directory, or a symlink (ELOOP/ENOTDIR):
+            the path changed since it was resolved.
+    """
+    parts = directory.parts
+    fd = os.open(parts[0], _DIR_FLAGS)
+    try:
+        for part in parts[1:]:
+            next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_nofollow(resolved: Path, flags: int) -> int:
+    """Open an absolute, already resolved file without following any link on its way."""
+    dir_fd = _open_dir_nofollow(resolved.parent)
+    try:
+        return os.open(resolved.name, flags, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -94,12 +132,19 @@ def _open_allowed(hass: HomeAssistant, source: _Source) -> int:
             and hass.config.is_allowed_path(str(path))
             and hass.config.is_allowed_path(str(resolved := path.resolve(strict=True)))
         ):
-            return os.open(resolved, _OPEN_FLAGS)
+            return _open_nofollow(resolved, _OPEN_FLAGS)
     except FileNotFoundError as err:
         raise _invalid("file_not_found", path=source.given) from err
+    except ValueError as err:  # an embedded NUL character: no file can have that name
+        raise _invalid("path_not_allowed", path=_printable(source.given)) from err
     except (OSError, RuntimeError) as err:  # permission denied, symlink loop, name too long
         raise _invalid("file_read_failed", path=source.given, error=str(err)) from err
     raise _invalid("path_not_allowed", path=source.given)
+
+
+def _printable(path: str) -> str:
+    """The path for an error message, without characters that would break the message."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in path)[:300]
 
 
 def _read_file(hass: HomeAssistant, source: _Source, max_bytes: int) -> bytes:
@@ -144,17 +189,27 @@ async def async_read_files(
 class OutputFile:
     """A file written under a temporary name and renamed into place only when complete.
 
-    Every method does blocking I/O and runs in the executor.
+    The directory is held open (a descriptor opened without following links) and the
+    temporary file is created, renamed and removed relative to it, so swapping the
+    directory for a symlink after the checks cannot redirect the write. Every method does
+    blocking I/O and runs in the executor.
     """
 
     def __init__(self, target: Path) -> None:
-        """Create the temporary file next to ``target`` (same file system: atomic rename)."""
+        """Create the temporary file next to ``target`` (same directory: atomic rename)."""
         self.target = target
+        # A target swapped for a symlink later is harmless: the rename replaces the link
+        # itself and never writes through it.
+        self._dir_fd = _open_dir_nofollow(target.parent)
         # The name is cut so that a target name near the 255-byte limit still gets a temp name.
-        fd, name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name[:32]}.", suffix=".part"
-        )
-        self._temp = Path(name)
+        self._temp = f".{target.name[:32]}.{secrets.token_hex(6)}.part"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        try:
+            # Private while written, as mkstemp would make it.
+            fd = os.open(self._temp, flags, 0o600, dir_fd=self._dir_fd)
+        except BaseException:
+            os.close(self._dir_fd)
+            raise
         self._file: BinaryIO = os.fdopen(fd, "wb")
 
     def write(self, data: bytes) -> None:
@@ -164,15 +219,23 @@ class OutputFile:
     def commit(self, tail: bytes) -> None:
         """Write the last data, close, and move the file into place."""
         self._file.write(tail)
+        # Audio for media players is not secret.
+        os.fchmod(self._file.fileno(), 0o644)
         self._file.close()
-        # mkstemp makes the file private to its owner; audio for media players is not secret.
-        self._temp.chmod(0o644)
-        self._temp.replace(self.target)
+        # A failure here leaves the temporary file for discard(), which the caller runs.
+        os.replace(self._temp, self.target.name, src_dir_fd=self._dir_fd, dst_dir_fd=self._dir_fd)
+        os.close(self._dir_fd)
+        self._dir_fd = -1
 
     def discard(self) -> None:
         """Close and delete the temporary file: no partial file is left behind."""
         self._file.close()
-        self._temp.unlink(missing_ok=True)
+        if self._dir_fd < 0:  # already committed
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._temp, dir_fd=self._dir_fd)
+        os.close(self._dir_fd)
+        self._dir_fd = -1
 
 
 def open_output(hass: HomeAssistant, filename: str) -> OutputFile:
@@ -183,8 +246,8 @@ def open_output(hass: HomeAssistant, filename: str) -> OutputFile:
             not exist, it is not a regular file, or it cannot be created.
     """
     path = Path(filename)
-    if not path.is_absolute() or not path.name:
-        raise _invalid("path_not_allowed", path=filename)
+    if not path.is_absolute() or not path.name or "\0" in filename:
+        raise _invalid("path_not_allowed", path=_printable(filename))
     try:
         if not hass.config.is_allowed_path(filename):
             raise _invalid("path_not_allowed", path=filename)
