@@ -1,10 +1,17 @@
-"""Error mapping shared by the entities and the actions of Fish Audio Suite."""
+"""Error handling shared by the entities and the actions of Fish Audio Suite.
+
+Two parts, as peblar keeps them: `translate_error` is a pure mapping from a client error to
+the translated Home Assistant error; `async_handle_error` does what an error calls for (reauth,
+the credit repair issue), in this one place that every context (TTS, STT, actions) uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .api import (
@@ -25,50 +32,35 @@ from .api import (
 from .const import DOMAIN
 from .coordinator import FishAudioConfigEntry
 
+# The translation key of each client error; the first class the error is an instance of wins,
+# so a subclass comes before its base. A 404 for a named voice is `voice_not_found` instead.
+ERROR_KEYS: Final[tuple[tuple[type[FishAudioError], str], ...]] = (
+    (FishAudioAuthenticationError, "auth_failed"),
+    (FishAudioInsufficientCreditError, "insufficient_credit"),
+    (FishAudioNotFoundError, "not_found"),
+    (FishAudioPermissionError, "permission_denied"),
+    (FishAudioRateLimitError, "rate_limited"),
+    (FishAudioRequestError, "invalid_request"),
+    (FishAudioServerError, "server_error"),
+    (FishAudioResponseError, "invalid_request"),  # a status the tree has no class for
+    (FishAudioTimeoutError, "timeout"),
+    (FishAudioConnectionError, "cannot_connect"),
+    (FishAudioWebSocketError, "stream_failed"),
+    (FishAudioInvalidResponseError, "invalid_response"),
+    (FishAudioError, "unexpected_error"),  # a client error of a kind added later
+)
 
-def translate_error(
-    entry: FishAudioConfigEntry, err: FishAudioError, *, voice_id: str | None = None
-) -> HomeAssistantError:
-    """Return the translated Home Assistant error for a client error.
 
-    Also does what the error calls for: an authentication failure starts reauth, and a
-    refusal for lack of credit raises the credit repair issue. The client's messages never
-    hold the API key, so they are safe to show.
+def translate_error(err: FishAudioError, *, voice_id: str | None = None) -> HomeAssistantError:
+    """Return the translated Home Assistant error for a client error (no side effects).
+
+    The client's messages never hold the API key, so they are safe to show.
     """
-    key: str
+    key = next(key for cls, key in ERROR_KEYS if isinstance(err, cls))
     placeholders: dict[str, str] = {"error": str(err)}
-    match err:
-        case FishAudioAuthenticationError():
-            entry.async_start_reauth(entry.runtime_data.coordinator.hass)
-            key = "auth_failed"
-        case FishAudioInsufficientCreditError():
-            entry.runtime_data.coordinator.async_payment_required()
-            key = "insufficient_credit"
-        case FishAudioNotFoundError() if voice_id:
-            key = "voice_not_found"
-            placeholders["voice_id"] = voice_id
-        case FishAudioNotFoundError():
-            key = "not_found"
-        case FishAudioPermissionError():
-            key = "permission_denied"
-        case FishAudioRateLimitError():
-            key = "rate_limited"
-        case FishAudioRequestError():
-            key = "invalid_request"
-        case FishAudioServerError():
-            key = "server_error"
-        case FishAudioResponseError():  # a status the tree has no class for
-            key = "invalid_request"
-        case FishAudioTimeoutError():
-            key = "timeout"
-        case FishAudioConnectionError():
-            key = "cannot_connect"
-        case FishAudioWebSocketError():
-            key = "stream_failed"
-        case FishAudioInvalidResponseError():
-            key = "invalid_response"
-        case _:
-            key = "unexpected_error"
+    if isinstance(err, FishAudioNotFoundError) and voice_id:
+        key = "voice_not_found"
+        placeholders["voice_id"] = voice_id
     if isinstance(err, FishAudioResponseError):
         placeholders["message"] = err.message
         placeholders["status"] = str(err.status)
@@ -77,10 +69,27 @@ def translate_error(
     )
 
 
+@callback
+def async_handle_error(entry: FishAudioConfigEntry, err: FishAudioError) -> str | None:
+    """Do what a client error calls for; return what was done, for a log line, if anything.
+
+    An authentication failure starts reauth; a refusal for lack of credit raises the credit
+    repair issue (and refreshes the credit soon).
+    """
+    if isinstance(err, FishAudioAuthenticationError):
+        entry.async_start_reauth(entry.runtime_data.coordinator.hass)
+        return "Fish Audio refused the API key, reauthentication started"
+    if isinstance(err, FishAudioInsufficientCreditError):
+        entry.runtime_data.coordinator.async_payment_required()
+        return "the account is out of API credit, see the repair issue"
+    return None
+
+
 @contextmanager
 def api_errors(entry: FishAudioConfigEntry, *, voice_id: str | None = None) -> Iterator[None]:
-    """Turn client errors raised in the block into translated Home Assistant errors."""
+    """Handle client errors raised in the block and raise them translated."""
     try:
         yield
     except FishAudioError as err:
-        raise translate_error(entry, err, voice_id=voice_id) from err
+        async_handle_error(entry, err)
+        raise translate_error(err, voice_id=voice_id) from err

@@ -18,12 +18,7 @@ from homeassistant.components.stt import (
 )
 from homeassistant.core import HomeAssistant, callback
 
-from .api import (
-    ASR_MAX_BYTES,
-    FishAudioAuthenticationError,
-    FishAudioError,
-    FishAudioInsufficientCreditError,
-)
+from .api import ASR_MAX_BYTES, FishAudioError
 from .audio import (
     AudioFormatError,
     AudioLimitError,
@@ -45,7 +40,7 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .entity import account_device_info
-from .helpers import translate_error
+from .helpers import async_handle_error
 from .usage import async_record_asr
 
 if TYPE_CHECKING:
@@ -172,17 +167,10 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
             # Timestamps are of no use to Assist; without them the server does less work.
             result = await runtime.client.asr(audio, language=language, include_timestamps=False)
         except FishAudioError as err:
-            # Starts reauth (401) or raises the credit repair issue (402); the translated
-            # error itself has nowhere to go, as Assist only takes a result state.
-            translate_error(self.entry, err)
-            match err:
-                case FishAudioAuthenticationError():
-                    consequence = "; Fish Audio refused the API key, reauthentication started"
-                case FishAudioInsufficientCreditError():
-                    consequence = "; the account is out of API credit, see the repair issue"
-                case _:
-                    consequence = ""
-            LOGGER.error("Speech-to-text failed: %s%s", err, consequence)
+            # Assist only takes a result state: no translated error to raise, so the log line
+            # says why, and what was done about it (reauth, the credit repair issue).
+            done = async_handle_error(self.entry, err)
+            LOGGER.error("Speech-to-text failed: %s%s", err, f"; {done}" if done else "")
             return _error_result()
 
         async_record_asr(self.entry, audio, result)
