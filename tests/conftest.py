@@ -99,6 +99,9 @@ def voice_form(**values: Any) -> dict[str, Any]:
     """Return voice form input: the defaults changed by ``values``, less-used ones in their
     collapsed section, as the frontend submits them."""
     flat = {**VOICE_DEFAULTS, **values}
+    for setting in subentry_settings():  # a select submits its option as a string
+        if setting.kind == "choice" and flat.get(setting.key) is not None:
+            flat[setting.key] = str(flat[setting.key])
     advanced = {s.key: flat.pop(s.key) for s in subentry_settings() if s.advanced and s.key in flat}
     return {**flat, SECTION_ADVANCED: advanced}
 

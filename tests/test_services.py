@@ -1091,7 +1091,7 @@ async def test_synthesize_explicit_settings(
     body = request.decoded
     assert request.model == "s2.1-pro-free"
     assert (body["reference_id"], body["latency"], body["format"]) == (NARRATOR, "low", "pcm")
-    assert body["prosody"] == {"speed": 0.8, "volume": -3.0}
+    assert body["prosody"] == {"speed": 0.8, "volume": -3.0, "normalize_loudness": True}
     assert (body["temperature"], body["top_p"], body["normalize"]) == (0.5, 0.4, False)
 
 

@@ -131,6 +131,16 @@ async def test_entity(hass: HomeAssistant, init_integration: MockConfigEntry) ->
         "top_p",
         "normalize",
         "format",
+        "normalize_loudness",
+        "mp3_bitrate",
+        "opus_bitrate",
+        "sample_rate",
+        "speakers",
+        "max_new_tokens",
+        "repetition_penalty",
+        "min_chunk_length",
+        "condition_on_previous_chunks",
+        "early_stop_threshold",
         "preferred_format",
         "preferred_sample_rate",
         "preferred_sample_channels",
@@ -146,6 +156,9 @@ async def test_entity(hass: HomeAssistant, init_integration: MockConfigEntry) ->
         "top_p": 0.7,
         "normalize": True,
         "format": "mp3",
+        "normalize_loudness": True,
+        "mp3_bitrate": 128,
+        "opus_bitrate": -1000,
         "preferred_format": "mp3",
     }
 
@@ -284,7 +297,8 @@ async def test_speak_to_media_player(
     assert request.decoded["reference_id"] == OWN_VOICE
     assert request.decoded["format"] == "mp3"
     assert request.decoded["latency"] == "balanced"
-    assert request.decoded["prosody"] == {"speed": 1.0, "volume": 0.0}
+    # S2: loudness normalisation is sent as the voice has it (on by default).
+    assert request.decoded["prosody"] == {"speed": 1.0, "volume": 0.0, "normalize_loudness": True}
     assert not emulator.ws_sessions
     # The entity's state records the last synthesis.
     state = hass.states.get(ENTITY_ID)

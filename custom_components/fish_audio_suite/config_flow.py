@@ -39,6 +39,7 @@ import voluptuous as vol
 from yarl import URL
 
 from .api import (
+    SAMPLE_RATES,
     Credit,
     FishAudioAuthenticationError,
     FishAudioClient,
@@ -52,9 +53,11 @@ from .const import (
     BASE_LANGUAGES,
     CONF_BACKEND,
     CONF_BASE_URL,
+    CONF_FORMAT,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_MODEL,
     CONF_NAME,
+    CONF_SAMPLE_RATE,
     CONF_STT_LANGUAGE_MODE,
     CONF_VOICE_ID,
     DEFAULT_BASE_URL,
@@ -140,10 +143,15 @@ def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
     advanced: dict[Any, Any] = {}
     for setting in _form_settings(backend):
         # An empty voice means Fish Audio's default voice, so the picker may stay empty.
+        # A setting without a default (the sample rate: the format's own) may stay empty.
         marker = (
             vol.Optional(setting.key)
-            if setting.kind == "voice"
-            else vol.Required(setting.key, default=setting.default)
+            if setting.kind == "voice" or setting.default is None
+            # A select's values are strings: "128" for the bitrate 128.
+            else vol.Required(
+                setting.key,
+                default=str(setting.default) if setting.kind == "choice" else setting.default,
+            )
         )
         (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
     # The default: a client of the flow API that leaves the section out gets its defaults.
@@ -159,7 +167,10 @@ def _form_values(data: Mapping[str, Any], backend: str) -> dict[str, Any]:
     advanced: dict[str, Any] = {}
     for setting in _form_settings(backend):
         if setting.key in data:
-            (advanced if setting.advanced else values)[setting.key] = data[setting.key]
+            value = data[setting.key]
+            if setting.kind == "choice" and value is not None:
+                value = str(value)  # as the select offers it
+            (advanced if setting.advanced else values)[setting.key] = value
     values[SECTION_ADVANCED] = advanced
     return values
 
@@ -192,6 +203,15 @@ class SettingNotForModelError(Exception):
         super().__init__(key, model)
         self.key = key
         self.model = model
+
+
+class SampleRateNotForFormatError(Exception):
+    """The voice's sample rate is one its audio format does not offer."""
+
+    def __init__(self, audio_format: str) -> None:
+        """Record the format."""
+        super().__init__(audio_format)
+        self.audio_format = audio_format
 
 
 class VoiceCatalog:
@@ -247,6 +267,10 @@ class VoiceCatalog:
         model = str(user_input.get(CONF_MODEL, VOICE_DEFAULTS[CONF_MODEL]))
         if (setting := not_for_model(user_input, model)) is not None:
             raise SettingNotForModelError(setting.key, model)
+        rate = user_input.get(CONF_SAMPLE_RATE)
+        audio_format = str(user_input.get(CONF_FORMAT, VOICE_DEFAULTS[CONF_FORMAT]))
+        if rate is not None and rate not in SAMPLE_RATES[audio_format]:
+            raise SampleRateNotForFormatError(audio_format)
         voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
         if voice_id and voice_id not in self.titles:
             voice = await self.client.get_voice(voice_id)
@@ -349,6 +373,12 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
             except SettingNotForModelError as err:
                 errors["base"] = "setting_not_for_model"
                 placeholders = {"setting": err.key, "model": err.model}
+            except SampleRateNotForFormatError as err:
+                errors["base"] = "sample_rate_not_for_format"
+                placeholders = {
+                    "format": err.audio_format,
+                    "rates": ", ".join(str(rate) for rate in SAMPLE_RATES[err.audio_format]),
+                }
             except FishAudioError as err:
                 LOGGER.debug("Cannot check the Fish Audio voice: %s", err)
                 errors["base"] = "cannot_connect"

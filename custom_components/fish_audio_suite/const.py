@@ -40,6 +40,7 @@ CONF_NAME: Final = "name"
 CONF_VOICE_ID: Final = "voice_id"
 CONF_MODEL: Final = "model"
 CONF_FORMAT: Final = "format"
+CONF_SAMPLE_RATE: Final = "sample_rate"
 
 # Credit and package change only through usage, ours or another client's; every few minutes is
 # enough for a dashboard, and usage through this integration triggers an extra refresh.

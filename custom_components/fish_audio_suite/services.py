@@ -91,7 +91,6 @@ ATTR_COVER_IMAGE = "cover_image"
 ATTR_INCLUDE_TIMESTAMPS = "include_timestamps"
 ATTR_MESSAGE = "message"
 ATTR_FILENAME = "filename"
-ATTR_SPEAKERS = "speakers"
 ATTR_REFERENCE_AUDIO = "reference_audio"
 ATTR_REFERENCE_TEXT = "reference_text"
 ATTR_SUBTITLES = "subtitles"
@@ -116,11 +115,6 @@ TTS_CHUNK_BYTES = 64 * 1024
 # Inline references travel in the request body; Fish Audio asks for 10-30 s of speech, which
 # is well under a megabyte or two per clip. The total bounds the body of one request.
 REFERENCES_TOTAL_MAX_BYTES = 20 * 1024 * 1024
-# Dialogue speakers: the API documents no limit; more than a handful of voices in one clip is
-# a mistake, and each is a separate voice the server must load.
-SPEAKERS_MAX = 10
-# Models that take multi-speaker dialogue (OpenAPI TTSRequest: the S2 family, not s1).
-DIALOGUE_MODELS = ("s2.1-pro", "s2.1-pro-free", "s2-pro")
 
 # The client refuses other ids; checking here gives the user a translated error instead.
 _VOICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -183,7 +177,6 @@ def synthesize_schema() -> vol.Schema:
             vol.Required(ATTR_MESSAGE): cv.string,
             vol.Required(ATTR_FILENAME): cv.string,
             **synthesize_fields(),
-            vol.Optional(ATTR_SPEAKERS): vol.All(_STRING_LIST, vol.Length(min=1)),
             vol.Optional(ATTR_REFERENCE_AUDIO): vol.All(_STRING_LIST, vol.Length(min=1)),
             vol.Optional(ATTR_REFERENCE_TEXT): vol.All(_STRING_LIST, vol.Length(min=1)),
             vol.Optional(ATTR_SUBTITLES): vol.In(SUBTITLE_FORMATS),
@@ -422,22 +415,13 @@ async def _async_references(call: ServiceCall) -> tuple[ReferenceAudio, ...]:
     )
 
 
-def _apply_voice_source(
-    call: ServiceCall, options: TTSOptions, references: tuple[ReferenceAudio, ...]
-) -> TTSOptions:
-    """Replace the voice with the call's dialogue speakers or reference recordings."""
-    speakers: list[str] | None = call.data.get(ATTR_SPEAKERS)
-    if speakers is not None and references:
+def _apply_references(options: TTSOptions, references: tuple[ReferenceAudio, ...]) -> TTSOptions:
+    """Replace the voice with the call's reference recordings, if it gives any.
+
+    Dialogue speakers are a voice setting (voice_settings.py), already in `options`.
+    """
+    if options.speakers and references:
         raise _invalid("speakers_with_references")
-    if speakers is not None:
-        if options.model not in DIALOGUE_MODELS:
-            raise _invalid("setting_not_for_model", setting=ATTR_SPEAKERS, model=options.model)
-        if len(speakers) > SPEAKERS_MAX:
-            raise _invalid("speakers_count", count=str(len(speakers)), max=str(SPEAKERS_MAX))
-        for speaker in speakers:
-            if not _VOICE_ID_RE.match(speaker):
-                raise _invalid("invalid_voice_id", voice_id=speaker)
-        return replace(options, reference_id=None, speakers=tuple(speakers))
     if references:
         return replace(options, reference_id=None, references=references)
     return options
@@ -473,7 +457,7 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     except ValueError as err:
         raise _invalid("invalid_voice_settings", error=str(err)) from err
     references = await _async_references(call)
-    options = _apply_voice_source(call, options, references)
+    options = _apply_references(options, references)
     fmt: SubtitleFormat | None = call.data.get(ATTR_SUBTITLES)
     # The targets are checked and their temporary files created before any audio is paid for.
     output = await hass.async_add_executor_job(open_output, hass, call.data[ATTR_FILENAME])

@@ -266,9 +266,16 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                 translation_placeholders={"setting": refused.per_call_key, "model": model},
             )
         audio_format, extension = self._format_for(values[CONF_FORMAT], merged)
-        request = tts_options(
-            {**values, CONF_FORMAT: audio_format}
-        )  # valid by construction: every value was checked
+        try:
+            request = tts_options({**values, CONF_FORMAT: audio_format})
+        except ValueError as err:
+            # Each value passed its own check; a combination can still be refused (a
+            # sample rate the format does not offer).
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_voice_settings",
+                translation_placeholders={"error": str(err)},
+            ) from err
         rate = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_RATE))
         if rate in SAMPLE_RATES[audio_format]:
             # Made at the requested rate, Home Assistant's conversion (it runs whenever a

@@ -20,18 +20,35 @@ from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from .api import (
+    EARLY_STOP_THRESHOLD_RANGE,
     FORMATS,
     LATENCIES,
+    MAX_NEW_TOKENS_RANGE,
+    MIN_CHUNK_LENGTH_RANGE,
     MODELS,
+    MP3_BITRATES,
+    OPUS_BITRATES_BPS,
     PROSODY_SPEED_RANGE,
     PROSODY_VOLUME_RANGE,
+    REPETITION_PENALTY_RANGE,
+    S2_MODELS,
+    SAMPLE_RATES,
     SAMPLING_RANGE,
     TTSOptions,
 )
 from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
 
-type SettingKind = Literal["voice", "choice", "number", "boolean"]
+# "integer": a whole number in a range; "voices": a list of voice ids (dialogue speakers).
+type SettingKind = Literal["voice", "choice", "number", "integer", "boolean", "voices"]
 type SettingValue = str | float | int | bool
+
+# Every rate some format takes (§3.4); the format's own list is checked when both are known.
+ALL_SAMPLE_RATES: Final = tuple(sorted({rate for rates in SAMPLE_RATES.values() for rate in rates}))
+# Voices in one dialogue: the API documents no limit; more than a handful in one clip is a
+# mistake, and each is a voice the server must load.
+SPEAKERS_MAX: Final = 10
+_ONLY_CLOUD: Final = frozenset({BACKEND_FISH_AUDIO})
+_S2: Final = frozenset(S2_MODELS)
 
 # Home Assistant's `tts.speak` option for the voice (homeassistant.components.tts.ATTR_VOICE),
 # spelled out so that the config flow does not import the TTS component.
@@ -143,6 +160,105 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         default="mp3",  # every media player plays it
         option="format",
     ),
+    # Consistent loudness between voices; the S2 family only (on s1 it has no effect).
+    VoiceSetting(
+        key="normalize_loudness",
+        kind="boolean",
+        default=True,
+        option="normalize_loudness",
+        models=_S2,
+        backends=_ONLY_CLOUD,
+    ),
+    VoiceSetting(
+        key="mp3_bitrate",
+        kind="choice",
+        choices=MP3_BITRATES,
+        translated_choices=False,  # numbers; the description gives the unit (kbit/s)
+        default=128,
+        option="mp3_bitrate",
+        advanced=True,
+        backends=_ONLY_CLOUD,
+    ),
+    VoiceSetting(
+        key="opus_bitrate",
+        kind="choice",
+        choices=OPUS_BITRATES_BPS,
+        translated_choices=False,  # numbers in bit/s; -1000 is automatic
+        default=-1000,
+        option="opus_bitrate",
+        advanced=True,
+        backends=_ONLY_CLOUD,
+    ),
+    # None: the format's own default rate (44.1 kHz, 48 kHz for opus).
+    VoiceSetting(
+        key="sample_rate",
+        kind="choice",
+        choices=ALL_SAMPLE_RATES,
+        translated_choices=False,
+        default=None,
+        option="sample_rate",
+        advanced=True,
+        backends=_ONLY_CLOUD,
+    ),
+    # Per call only (DESIGN §5): a dialogue's voices, one per `<|speaker:N|>` tag.
+    VoiceSetting(
+        key="speakers",
+        kind="voices",
+        default=None,
+        option="speakers",
+        models=_S2,
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
+    # The advanced request fields of SDK 1.3, per call only; None leaves the server's default.
+    VoiceSetting(
+        key="max_new_tokens",
+        kind="integer",
+        low=MAX_NEW_TOKENS_RANGE[0],
+        high=MAX_NEW_TOKENS_RANGE[1],
+        default=None,
+        option="max_new_tokens",
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
+    VoiceSetting(
+        key="repetition_penalty",
+        kind="number",
+        low=REPETITION_PENALTY_RANGE[0],
+        high=REPETITION_PENALTY_RANGE[1],
+        default=None,
+        option="repetition_penalty",
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
+    VoiceSetting(
+        key="min_chunk_length",
+        kind="integer",
+        low=MIN_CHUNK_LENGTH_RANGE[0],
+        high=MIN_CHUNK_LENGTH_RANGE[1],
+        default=None,
+        option="min_chunk_length",
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
+    VoiceSetting(
+        key="condition_on_previous_chunks",
+        kind="boolean",
+        default=None,
+        option="condition_on_previous_chunks",
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
+    VoiceSetting(
+        key="early_stop_threshold",
+        kind="number",
+        low=EARLY_STOP_THRESHOLD_RANGE[0],
+        high=EARLY_STOP_THRESHOLD_RANGE[1],
+        default=None,
+        option="early_stop_threshold",
+        backends=_ONLY_CLOUD,
+        subentry=False,
+    ),
 )
 
 
@@ -193,6 +309,27 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
     return validate
 
 
+def _integer(low: float, high: float) -> Callable[[Any], int]:
+    """Return a validator for a whole number in [low, high] ("512" and 512.0 accepted)."""
+    number = _number(low, high)
+
+    def validate(value: Any) -> int:
+        result = number(value)
+        if not result.is_integer():
+            raise vol.Invalid("not a whole number")
+        return int(result)
+
+    return validate
+
+
+# A dialogue's voice ids: the API's id shape (the client refuses others).
+_VOICE_IDS: Final = vol.All(
+    cv.ensure_list,
+    [vol.All(cv.string, vol.Match(r"^[A-Za-z0-9_-]{1,128}$"))],
+    vol.Length(min=1, max=SPEAKERS_MAX),
+)
+
+
 def validator(setting: VoiceSetting) -> Callable[[Any], Any]:
     """Return the validator of a setting's value (per-call options, `synthesize`)."""
     match setting.kind:
@@ -203,8 +340,12 @@ def validator(setting: VoiceSetting) -> Callable[[Any], Any]:
             return vol.In(setting.choices)
         case "number":
             return _number(setting.low, setting.high)
+        case "integer":
+            return _integer(setting.low, setting.high)
         case "boolean":
             return cv.boolean
+        case "voices":
+            return _VOICE_IDS
         case "voice":
             return cv.string
 
@@ -216,10 +357,12 @@ def invalid_value_error(setting: VoiceSetting) -> tuple[str, dict[str, str]]:
             return "invalid_option_choice", {
                 "choices": ", ".join(str(choice) for choice in setting.choices)
             }
-        case "number":
+        case "number" | "integer":
             return "invalid_option_range", {"min": f"{setting.low:g}", "max": f"{setting.high:g}"}
         case "boolean":
             return "invalid_option_boolean", {}
+        case "voices":
+            return "invalid_option_voices", {"max": str(SPEAKERS_MAX)}
         case "voice":
             return "invalid_option_text", {}
 
@@ -270,8 +413,12 @@ def tts_options(settings: Mapping[str, Any]) -> TTSOptions:
                 fields[setting.option] = str(value) or None
             case "number":
                 fields[setting.option] = float(value)
+            case "integer":
+                fields[setting.option] = int(value)
             case "boolean":
                 fields[setting.option] = bool(value)
+            case "voices":
+                fields[setting.option] = tuple(str(voice) for voice in value)
             case "choice":
                 fields[setting.option] = value
     return TTSOptions(**fields)

@@ -42,6 +42,7 @@ NARRATOR = "802e3bc2b27e49c2995d23ef70e6ac89"
 ENERGETIC = "7f2c4a1e9b8d4c3fa6e5d2c1b0a99887"
 DIALOGUE = "<|speaker:0|>Good morning!<|speaker:1|>Good morning! How are you?"
 TS_ROUTE = "POST /v1/tts/stream/with-timestamp"
+REF = ReferenceAudio(audio=b"x", text="")
 
 
 async def collect(client: FishAudioClient, text: str, options: TTSOptions) -> bytes:
@@ -105,7 +106,7 @@ def test_speakers_become_a_reference_id_list() -> None:
     ("kwargs", "error"),
     [
         ({"model": "s1", "speakers": (NARRATOR, ENERGETIC)}, ValueError),
-        ({"speakers": (NARRATOR,), "reference_id": ENERGETIC}, ValueError),
+        ({"speakers": (NARRATOR,), "references": (REF,)}, ValueError),
         ({"speakers": (NARRATOR, "")}, ValueError),
         ({"speakers": [NARRATOR]}, ValueError),
         ({"references": [ReferenceAudio(audio=b"x", text="")]}, TypeError),
@@ -114,7 +115,7 @@ def test_speakers_become_a_reference_id_list() -> None:
         ({"max_new_tokens": 0}, ValueError),
         ({"max_new_tokens": 1.5}, TypeError),
         ({"min_chunk_length": 101}, ValueError),
-        ({"repetition_penalty": 0}, ValueError),
+        ({"repetition_penalty": 0.4}, ValueError),
         ({"early_stop_threshold": 1.1}, ValueError),
     ],
 )

@@ -51,10 +51,21 @@ MP3_BITRATES: Final = (64, 128, 192)
 # §3.1 CONFLICT: the SDK sends kbps (32), the newer OpenAPI file says bps (32000). Both are
 # accepted by the server, so both are accepted here; -1000 means "automatic".
 OPUS_BITRATES: Final = (-1000, 24, 32, 48, 64, 24000, 32000, 48000, 64000)
+# The enum the current OpenAPI file documents (bps); what the integration offers.
+OPUS_BITRATES_BPS: Final = (-1000, 24000, 32000, 48000, 64000)
+# Models that take multi-speaker dialogue and loudness normalisation (OpenAPI TTSRequest and
+# ProsodyControl: the S2 family; on s1 normalize_loudness "has no effect").
+S2_MODELS: Final = ("s2.1-pro", "s2.1-pro-free", "s2-pro")
 VISIBILITIES: Final = ("public", "unlist", "private")
 # The advanced TTS fields of SDK 1.3 (§3.1). The API gives max_new_tokens no upper bound;
 # 4096 tokens per text chunk is four times the default, far beyond any useful chunk.
 MAX_NEW_TOKENS_MAX: Final = 4096
+MAX_NEW_TOKENS_RANGE: Final = (1, MAX_NEW_TOKENS_MAX)
+MIN_CHUNK_LENGTH_RANGE: Final = (0, 100)
+EARLY_STOP_THRESHOLD_RANGE: Final = (0.0, 1.0)
+# The API documents no bounds for repetition_penalty (default 1.2; above 1 repeats less).
+# This range brackets the default widely and keeps a typo (12) from reaching the server.
+REPETITION_PENALTY_RANGE: Final = (0.5, 2.0)
 
 # Voice design (OpenAPI `VoiceDesignRequest`): the `model` header's only value, and limits.
 VOICE_DESIGN_MODEL: Final = "voice-design-1"

@@ -15,18 +15,22 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import math
-from typing import Any, Final, Literal, Self, cast
+from typing import Any, Literal, Self, cast
 
 from .const import (
     CHUNK_LENGTH_RANGE,
     DEFAULT_MODEL,
+    EARLY_STOP_THRESHOLD_RANGE,
     FORMATS,
     LATENCIES,
-    MAX_NEW_TOKENS_MAX,
+    MAX_NEW_TOKENS_RANGE,
+    MIN_CHUNK_LENGTH_RANGE,
     MP3_BITRATES,
     OPUS_BITRATES,
     PROSODY_SPEED_RANGE,
     PROSODY_VOLUME_RANGE,
+    REPETITION_PENALTY_RANGE,
+    S2_MODELS,
     SAMPLE_RATES,
     SAMPLING_RANGE,
 )
@@ -495,11 +499,6 @@ class ReferenceAudio(_JsonModel):
         return {"audio": f"<{len(self.audio)} bytes>", "text": self.text}
 
 
-# Models that take multi-speaker dialogue and loudness normalisation (OpenAPI TTSRequest and
-# ProsodyControl: the S2 family; on s1 normalize_loudness "has no effect").
-S2_MODELS: Final = frozenset({"s2-pro", "s2.1-pro", "s2.1-pro-free"})
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TTSOptions(_JsonModel):
     """Settings of a TTS request (HTTP, with timestamps, and live), validated on creation.
@@ -568,17 +567,19 @@ class TTSOptions(_JsonModel):
         if not isinstance(self.chunk_length, int) or isinstance(self.chunk_length, bool):
             raise TypeError("chunk_length must be an int")
         _check_range("chunk_length", self.chunk_length, *CHUNK_LENGTH_RANGE)
-        for name, low, high in (("max_new_tokens", 1, MAX_NEW_TOKENS_MAX),
-                                ("min_chunk_length", 0, 100)):  # fmt: skip
+        for name, (low, high) in (("max_new_tokens", MAX_NEW_TOKENS_RANGE),
+                                  ("min_chunk_length", MIN_CHUNK_LENGTH_RANGE)):  # fmt: skip
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise TypeError(f"{name} must be an int")
             if value is not None:
                 _check_range(name, value, low, high)
         if self.repetition_penalty is not None:
-            _check_range("repetition_penalty", self.repetition_penalty, 0.01, 10.0)
+            _check_range("repetition_penalty", self.repetition_penalty, *REPETITION_PENALTY_RANGE)
         if self.early_stop_threshold is not None:
-            _check_range("early_stop_threshold", self.early_stop_threshold, 0.0, 1.0)
+            _check_range(
+                "early_stop_threshold", self.early_stop_threshold, *EARLY_STOP_THRESHOLD_RANGE
+            )
 
     def _check_speakers(self) -> None:
         if not isinstance(self.speakers, tuple) or not all(
@@ -587,8 +588,9 @@ class TTSOptions(_JsonModel):
             raise ValueError("speakers must be a tuple of voice ids")
         if not self.speakers:
             return
-        if self.reference_id is not None or self.references:
-            raise ValueError("speakers replace reference_id and references: give only one")
+        # The speakers replace the voice (reference_id is not sent), but not recordings.
+        if self.references:
+            raise ValueError("speakers and references exclude each other: give only one")
         if self.model not in S2_MODELS:
             raise ValueError(f"multi-speaker dialogue needs an S2 model, not {self.model}")
 
