@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from types import MappingProxyType
 
+from homeassistant.components import tts
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -189,23 +192,120 @@ async def test_threshold_option(
     await hass.config_entries.async_unload(config_entry.entry_id)
 
 
-async def test_payment_required_issue_until_credit_rises(
+async def _speak(hass: HomeAssistant) -> bytes:
+    """A paid call: speak through Home Assistant's TTS manager (the voice uses s2.1-pro)."""
+    media_id = tts.generate_media_source_id(
+        hass, "Hello there.", engine="tts.narrator_text_to_speech", cache=False
+    )
+    return (await tts.async_get_media_source_audio(hass, media_id))[1]
+
+
+def _credit_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
+
+
+async def test_credit_issue_clears_on_a_top_up_below_the_old_credit(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Drained between polls (10 -> 0), topped up to 5: the issue clears at the next read."""
+    coordinator = init_integration.runtime_data.coordinator
+    emulator.state.credit = Decimal(0)
+    with pytest.raises(HomeAssistantError) as err:
+        await _speak(hass)
+    assert err.value.translation_key == "insufficient_credit"
+    await hass.async_block_till_done()
+    assert _credit_issue(hass, init_integration) is not None
+    emulator.state.credit = Decimal(5)  # less than the 10 polled before the refusal
+    await coordinator.async_refresh()
+    assert _credit_issue(hass, init_integration) is None
+
+
+async def test_credit_issue_clears_when_a_paid_call_succeeds(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A 402 raises the issue even above the threshold; the next paid success clears it."""
+    emulator.faults.preset("POST /v1/tts", "402")
+    with pytest.raises(HomeAssistantError):
+        await _speak(hass)
+    assert _credit_issue(hass, init_integration) is not None
+    assert await _speak(hass)  # no poll in between
+    assert _credit_issue(hass, init_integration) is None
+
+
+async def test_credit_issue_ignores_a_read_from_before_the_refusal(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A credit read already on its way when the 402 came proves nothing about the top-up."""
+    coordinator = init_integration.runtime_data.coordinator
+    emulator.faults.latency("GET /wallet/self/api-credit", first_byte=0.3, times=1)
+    refresh = hass.async_create_task(coordinator.async_refresh())
+    await asyncio.sleep(0.1)
+    emulator.faults.preset("POST /v1/tts", "402")
+    with pytest.raises(HomeAssistantError):
+        await _speak(hass)
+    await refresh
+    assert _credit_issue(hass, init_integration) is not None
+    await coordinator.async_refresh()  # a read after the refusal, credit above threshold
+    assert _credit_issue(hass, init_integration) is None
+
+
+@pytest.mark.parametrize("route", ["GET /wallet/self/api-credit", "GET /wallet/self/package"])
+async def test_credit_issue_from_the_account_endpoints(
     hass: HomeAssistant,
     emulator: FishAudioEmulator,
     init_integration: MockConfigEntry,
+    route: str,
 ) -> None:
-    """A 402 raises the issue even above the threshold; it stays until credit rises."""
+    """A 402 from the wallet endpoints themselves raises the issue too."""
     coordinator = init_integration.runtime_data.coordinator
-    issues = ir.async_get(hass)
-    issue_id = f"insufficient_credit_{init_integration.entry_id}"
-    coordinator.async_payment_required()
+    emulator.faults.preset(route, "402")
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert _credit_issue(hass, init_integration) is not None
+    await coordinator.async_refresh()
+    assert _credit_issue(hass, init_integration) is None
+
+
+async def test_credit_issue_from_the_voice_list(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    emulator.faults.preset("GET /model", "402")
+    await init_integration.runtime_data.voices.async_refresh()
     await hass.async_block_till_done()
-    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    issue = _credit_issue(hass, init_integration)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["credit"] == "10.00"
+
+
+async def test_credit_issue_at_setup(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
+) -> None:
+    """Refused at the first read: the issue has no credit to show yet."""
+    emulator.faults.preset("GET /wallet/self/api-credit", "402")
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    issue = _credit_issue(hass, config_entry)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["credit"] == "?"
+    await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_implausible_credit_is_refused(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """A credit of millions of digits never reaches a sensor or the issue's text."""
+    coordinator = init_integration.runtime_data.coordinator
+    body = '{"_id": "c", "user_id": "user-1", "credit": "' + "9" * 1_000_000 + '"}'
+    emulator.faults.http(
+        "GET /wallet/self/api-credit", 200, body=body, content_type="application/json"
+    )
     await coordinator.async_refresh()
-    assert issues.async_get_issue(DOMAIN, issue_id) is not None  # credit unchanged
-    emulator.state.credit += Decimal(5)
-    await coordinator.async_refresh()
-    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    assert not coordinator.last_update_success
+    assert coordinator.data.credit.credit == Decimal(10)  # the last good value is kept
 
 
 async def test_voice_devices_follow_subentries(

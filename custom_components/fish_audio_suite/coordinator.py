@@ -24,6 +24,7 @@ from .api import (
     FishAudioAuthenticationError,
     FishAudioClient,
     FishAudioError,
+    FishAudioInsufficientCreditError,
     Package,
     Voice,
 )
@@ -101,15 +102,22 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
             ),
         )
         self.client = client
-        # Credit seen when the API last answered 402; the repair issue stays until it rises.
-        self._credit_at_402: Decimal | None = None
+        # When the API last refused a call for lack of credit (HTTP 402, any endpoint), on
+        # the loop's clock; None once that is over. The repair issue stays while it is set.
+        self._refused_at: float | None = None
 
     async def _async_update_data(self) -> AccountData:
         """Fetch credit and package."""
-        with _account_errors():
-            credit = await self.client.get_credit()
-            package = await self.client.get_package()
-        self._async_update_credit_issue(credit.credit)
+        started = self.hass.loop.time()
+        try:
+            with _account_errors():
+                credit = await self.client.get_credit()
+                package = await self.client.get_package()
+        except UpdateFailed as err:
+            if isinstance(err.__cause__, FishAudioInsufficientCreditError):
+                self.async_payment_required()  # a 402 from the account endpoints too
+            raise
+        self._async_update_credit_issue(credit.credit, read_at=started)
         return AccountData(credit=credit, package=package)
 
     @property
@@ -122,11 +130,19 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
 
     @callback
     def async_payment_required(self) -> None:
-        """Record that the API refused a call for lack of credit (HTTP 402)."""
-        credit = self.data.credit.credit if self.data else Decimal(0)
-        self._credit_at_402 = credit
-        self._async_create_credit_issue(credit)
+        """Record that the API refused a call for lack of credit (HTTP 402, any endpoint)."""
+        self._refused_at = self.hass.loop.time()
+        self._async_create_credit_issue(self.data.credit.credit if self.data else None)
         self.async_note_usage()
+
+    @callback
+    def async_paid_call_succeeded(self) -> None:
+        """A billed call went through: whatever the last refusal was, it is over."""
+        if self._refused_at is None:
+            return
+        self._refused_at = None
+        if self.data is None or self.data.credit.credit >= self.low_credit_threshold:
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
 
     @callback
     def async_note_usage(self) -> None:
@@ -136,16 +152,23 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
         )
 
     @callback
-    def _async_update_credit_issue(self, credit: Decimal) -> None:
-        if self._credit_at_402 is not None and credit > self._credit_at_402:
-            self._credit_at_402 = None  # topped up since the refusal
-        if credit < self.low_credit_threshold or self._credit_at_402 is not None:
+    def _async_update_credit_issue(self, credit: Decimal, *, read_at: float) -> None:
+        """Raise or clear the issue from a credit read that started at `read_at`.
+
+        A read that started after the refusal and shows credit at or above the threshold
+        ends the refusal (the user topped up), whatever the credit was before; a read that
+        was already on its way when the refusal came proves nothing.
+        """
+        low = credit < self.low_credit_threshold
+        if self._refused_at is not None and not low and read_at > self._refused_at:
+            self._refused_at = None
+        if low or self._refused_at is not None:
             self._async_create_credit_issue(credit)
         else:
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
 
     @callback
-    def _async_create_credit_issue(self, credit: Decimal) -> None:
+    def _async_create_credit_issue(self, credit: Decimal | None) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -156,7 +179,8 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
             translation_key=ISSUE_INSUFFICIENT_CREDIT,
             translation_placeholders={
                 "account": self.config_entry.title,
-                "credit": f"{credit:.2f}",
+                # Unknown before the first read (a 402 at setup).
+                "credit": "?" if credit is None else f"{credit:.2f}",
                 "threshold": f"{self.low_credit_threshold:.2f}",
                 "billing_url": BILLING_URL,
             },
@@ -187,6 +211,11 @@ class FishAudioVoicesCoordinator(DataUpdateCoordinator[tuple[Voice, ...]]):
 
     async def _async_update_data(self) -> tuple[Voice, ...]:
         """List the own voices (one page: the API's largest)."""
-        with _account_errors():
-            page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
+        try:
+            with _account_errors():
+                page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
+        except UpdateFailed as err:
+            if isinstance(err.__cause__, FishAudioInsufficientCreditError):
+                self.config_entry.runtime_data.coordinator.async_payment_required()
+            raise
         return page.items

@@ -270,6 +270,7 @@ def async_record_tts(entry: FishAudioConfigEntry, model: str, text: str | TextSi
     """Record text-to-speech that Fish Audio delivered (HTTP, live WebSocket or a file)."""
     size = text if isinstance(text, TextSize) else TextSize.of(text)
     entry.runtime_data.usage.async_record(model, Unit.UTF8_BYTE, text=size)
+    _async_paid_call_succeeded(entry, model)
 
 
 @callback
@@ -284,12 +285,22 @@ def async_record_asr(entry: FishAudioConfigEntry, audio: bytes, result: ASRResul
     if seconds is None:
         seconds = max(result.duration, 0.0)
     entry.runtime_data.usage.async_record(ASR_MODEL, Unit.AUDIO_SECOND, seconds=seconds)
+    _async_paid_call_succeeded(entry, ASR_MODEL)
 
 
 @callback
 def async_record_voice_design(entry: FishAudioConfigEntry) -> None:
     """Record one voice-design request (billed per request, whatever the candidate count)."""
     entry.runtime_data.usage.async_record(VOICE_DESIGN_MODEL, Unit.REQUEST)
+    _async_paid_call_succeeded(entry, VOICE_DESIGN_MODEL)
+
+
+@callback
+def _async_paid_call_succeeded(entry: FishAudioConfigEntry, model: str) -> None:
+    """Tell the credit repair issue that a paid call went through (free models prove nothing)."""
+    price = PRICES.get(model)
+    if price is None or price.usd_per_unit > 0:  # a model without a price is billed
+        entry.runtime_data.coordinator.async_paid_call_succeeded()
 
 
 def price_table() -> dict[str, Any]:

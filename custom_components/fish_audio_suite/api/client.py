@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, Sequence
 import contextlib
+from decimal import Decimal
 import json
 import logging
 import random
@@ -95,6 +96,7 @@ _LOGGER = logging.getLogger(__name__)
 # ("/", "..", "?") is refused before it reaches a URL. Always used with fullmatch: "$"
 # would also match before a trailing newline.
 _VOICE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+CREDIT_MAX = Decimal(10) ** 12
 _API_KEY = re.compile(r"[\x21-\x7e]{1,1024}")
 # A header value (the `model` name) must not carry anything that could split headers.
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,64}")
@@ -556,7 +558,14 @@ class FishAudioClient:
             None if check_free_credit is None else [("check_free_credit", _bool(check_free_credit))]
         )
         data = await self._request("GET", PATH_CREDIT, params=params)
-        return _parse(Credit, data)
+        credit = _parse(Credit, data)
+        # A balance of 50 million digits (or NaN) would flow into sensors and the repair
+        # issue's text: no real account holds a trillion dollars.
+        if not credit.credit.is_finite() or abs(credit.credit) >= CREDIT_MAX:
+            raise FishAudioInvalidResponseError(
+                "The credit in the answer is not a plausible amount"
+            )
+        return credit
 
     async def get_package(self) -> Package | None:
         """Return the account's platform package (`GET /wallet/self/package`).
