@@ -218,6 +218,7 @@ async def check_credit_sensor(api: HomeAssistantApi, credit_sensor: str) -> None
 NARRATOR = "802e3bc2b27e49c2995d23ef70e6ac89"
 ENERGETIC = "7f2c4a1e9b8d4c3fa6e5d2c1b0a99887"
 DIALOGUE = "<|speaker:0|>[excited] Dinner is ready!<|speaker:1|>Thanks, I am coming down now."
+CLONE_MESSAGE = "This is how the recording sounds."
 
 
 async def action(api: HomeAssistantApi, service: str, data: dict[str, Any]) -> Any:
@@ -237,7 +238,9 @@ async def usage_states(api: HomeAssistantApi, entities: list[str]) -> dict[str, 
 
 async def check_usage_sensors(api: HomeAssistantApi, entities: list[str]) -> dict[str, Decimal]:
     """The usage sensors count the steps before, at Fish Audio's published prices."""
-    spoken = MESSAGE + DIALOGUE  # tts.speak and synthesize; STT: 1.5 s, billed as 2 s
+    # tts.speak, the dialogue through TTS and synthesize, the instant clone; STT: 1.5 s,
+    # billed as 2 s.
+    spoken = MESSAGE + DIALOGUE + CLONE_MESSAGE + DIALOGUE
     cost = Decimal(15) / 1_000_000 * len(spoken.encode()) + Decimal("0.0002")
     values = await usage_states(api, entities)
     assert values == {
@@ -248,7 +251,7 @@ async def check_usage_sensors(api: HomeAssistantApi, entities: list[str]) -> dic
     return values
 
 
-async def check_design_and_create(api: HomeAssistantApi, entry_id: str, media: Path) -> None:
+async def check_design_and_create(api: HomeAssistantApi, entry_id: str, media: Path) -> str:
     """Design voices into the media folder, then clone one of the candidates (README)."""
     designed = await action(
         api,
@@ -279,6 +282,54 @@ async def check_design_and_create(api: HomeAssistantApi, entry_id: str, media: P
     )
     voices = await action(api, "list_voices", {"config_entry_id": entry_id})
     assert created["voice"]["id"] in {voice["id"] for voice in voices["voices"]}
+    return str(candidates[1]["path"])
+
+
+async def check_tts_dialogue(api: HomeAssistantApi, emulator_url: str, tts_entity: str) -> None:
+    """A two-voice announcement through the TTS proxy, with per-call platform settings."""
+    url = await api.call(
+        "POST",
+        "/api/tts_get_url",
+        {
+            "engine_id": tts_entity,
+            "message": DIALOGUE,
+            "options": {
+                "model": "s2-pro",
+                "speakers": [NARRATOR, ENERGETIC],
+                "mp3_bitrate": 64,
+                "normalize_loudness": False,
+            },
+        },
+    )
+    status, audio = await api.request("GET", url["path"])
+    assert status == 200, audio[:200]
+    assert MP3(io.BytesIO(audio)).info.bitrate == 64000
+    body = (await emulator_requests(api.session, emulator_url, "/v1/tts"))[-1]["decoded"]
+    assert body["reference_id"] == [NARRATOR, ENERGETIC]
+    assert body["prosody"]["normalize_loudness"] is False
+
+
+async def check_instant_clone(
+    api: HomeAssistantApi, emulator_url: str, entry_id: str, media: Path, recording: str
+) -> None:
+    """Speak like a recording without saving a voice (the recording inline, as msgpack)."""
+    result = await action(
+        api,
+        "synthesize",
+        {
+            "config_entry_id": entry_id,
+            "message": CLONE_MESSAGE,
+            "filename": str(media / "clone.wav"),
+            "format": "wav",
+            "reference_audio": [recording],
+            "reference_text": ["Welcome home. The lights are on."],
+        },
+    )
+    assert result["bytes"] == (media / "clone.wav").stat().st_size
+    requests = await emulator_requests(api.session, emulator_url, "/v1/tts")
+    reference = requests[-1]["decoded"]["references"][0]
+    assert base64.b64decode(reference["audio"]["base64"]) == Path(recording).read_bytes()
+    assert reference["text"] == "Welcome home. The lights are on."
 
 
 async def check_dialogue_with_subtitles(
@@ -381,8 +432,14 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             await check_list_voices(api, entry["entry_id"])
         with steps.step("credit sensor"):
             await check_credit_sensor(api, find_entity(entities, "sensor.", "_api_credit"))
+        with steps.step("tts dialogue"):
+            await check_tts_dialogue(api, emulator_url, find_entity(entities, "tts."))
         with steps.step("design_voice + create_voice"):
-            await check_design_and_create(api, entry["entry_id"], config_dir / "media")
+            recording = await check_design_and_create(api, entry["entry_id"], config_dir / "media")
+        with steps.step("instant clone"):
+            await check_instant_clone(
+                api, emulator_url, entry["entry_id"], config_dir / "media", recording
+            )
         with steps.step("dialogue with subtitles"):
             await check_dialogue_with_subtitles(
                 api, emulator_url, entry["entry_id"], config_dir / "media"
