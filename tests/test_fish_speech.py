@@ -15,7 +15,7 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import ormsgpack
@@ -35,8 +35,13 @@ from custom_components.fish_audio_suite.const import (
     SUBENTRY_VOICE,
 )
 from custom_components.fish_audio_suite.diagnostics import async_get_config_entry_diagnostics
-from custom_components.fish_audio_suite.fish_speech import VOICE_DEFAULTS, server_unique_id
+from custom_components.fish_audio_suite.fish_speech import server_unique_id
 from custom_components.fish_audio_suite.fish_speech_tts import FishSpeechTTSEntity
+from custom_components.fish_audio_suite.voice_settings import (
+    SECTION_ADVANCED,
+    subentry_settings,
+    voice_defaults,
+)
 from emulator import FishAudioEmulator, FishSpeechEmulator
 from emulator.audio import mp3_duration
 from emulator.fish_speech import demo_references, wav_file
@@ -46,6 +51,18 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 KEY = "home-server-key"
 ENTITY_ID = "tts.narrator_text_to_speech"
 SENTENCE = "Hello from the house. This stays at home."
+VOICE_DEFAULTS = voice_defaults(BACKEND_FISH_SPEECH)
+
+
+def _form(**values: Any) -> dict[str, Any]:
+    """Return voice form input as the frontend submits it (less-used settings nested)."""
+    flat = {**VOICE_DEFAULTS, **values}
+    advanced = {
+        s.key: flat.pop(s.key)
+        for s in subentry_settings(BACKEND_FISH_SPEECH)
+        if s.advanced and s.key in flat
+    }
+    return {**flat, SECTION_ADVANCED: advanced}
 
 
 @pytest.fixture
@@ -164,26 +181,21 @@ async def test_flow_with_first_voice(hass: HomeAssistant, speech: FishSpeechEmul
     assert result["step_id"] == "fish_speech_voice"
     schema = result["data_schema"].schema
     offered = {str(key) for key in schema}
-    # Only what the server takes: no model, latency, speed or volume.
-    assert offered == {"name", "voice_id", "format", "temperature", "top_p",
-                       "repetition_penalty", "max_new_tokens", "chunk_length", "seed"}  # fmt: skip
+    # Only what the server takes (the table's marks): no model, latency, speed or volume.
+    assert offered == {"name", "voice_id", "format", SECTION_ADVANCED}
+    advanced = next(key for key in schema if str(key) == SECTION_ADVANCED)
+    assert {str(key) for key in schema[advanced].schema.schema} == {
+        "temperature", "top_p", "repetition_penalty", "max_new_tokens", "chunk_length",
+        "seed"}  # fmt: skip
     voice_key = next(key for key in schema if str(key) == CONF_VOICE_ID)
     options = schema[voice_key].config["options"]
     assert [o["value"] for o in options] == ["kitchen-speaker", "narrator"]
-    with pytest.raises(InvalidData):  # the picker offers only stored voices
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "ghost"}
-        )
-    # Deleted on the server while the form was open: refused.
-    flow = hass.config_entries.flow._progress[result["flow_id"]]
-    flow._references = ["kitchen-speaker"]
     refused = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**VOICE_DEFAULTS, CONF_VOICE_ID: "narrator"}
+        result["flow_id"], _form(voice_id="ghost")
     )
     assert refused["errors"] == {CONF_VOICE_ID: "reference_not_found"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {**VOICE_DEFAULTS, CONF_VOICE_ID: "kitchen-speaker", "max_new_tokens": 512.0},
+        result["flow_id"], _form(voice_id="kitchen-speaker", max_new_tokens=512.0)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (subentry,) = result["result"].subentries.values()
@@ -205,7 +217,7 @@ async def test_flow_default_voice_needs_no_reference(
         result["flow_id"], {"next_step_id": "fish_speech_voice"}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"format": "mp3", "seed": 42.0}
+        result["flow_id"], {"format": "mp3", SECTION_ADVANCED: {"seed": 42.0}}
     )
     (subentry,) = result["result"].subentries.values()
     assert subentry.title == "Default voice"
@@ -422,7 +434,7 @@ async def test_subentry_add_and_reconfigure(
     result = await local_entry.start_subentry_reconfigure_flow(hass, garden.subentry_id)
     assert result["step_id"] == "local_voice"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**garden.data, "temperature": 0.3}
+        result["flow_id"], _form(**{**garden.data, "temperature": 0.3})
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.fish_audio_suite import voice_settings
-from custom_components.fish_audio_suite.api import MODELS, TTSOptions
+from custom_components.fish_audio_suite.api import MODELS, FishSpeechTTSOptions, TTSOptions
 from custom_components.fish_audio_suite.const import DOMAIN, SUBENTRY_VOICE
 from custom_components.fish_audio_suite.voice_settings import (
     ATTR_VOICE,
@@ -76,12 +76,15 @@ def test_attr_voice_is_home_assistants() -> None:
 
 
 def test_table_is_coherent() -> None:
-    """Keys are unique, defaults pass their own check, options are TTSOptions fields."""
-    keys = [setting.key for setting in VOICE_SETTINGS]
-    assert len(keys) == len(set(keys))
-    option_fields = {field.name for field in fields(TTSOptions)}
+    """Keys are unique per backend, defaults pass their own check, options are fields of the
+    backend's request settings (TTSOptions, or FishSpeechTTSOptions for a local server)."""
+    option_classes = {"fish_audio": TTSOptions, "fish_speech": FishSpeechTTSOptions}
+    for backend, options_class in option_classes.items():
+        keys = [setting.key for setting in voice_settings.settings_for(backend)]
+        assert len(keys) == len(set(keys))
+        option_fields = {field.name for field in fields(options_class)}
+        assert all(s.option in option_fields for s in voice_settings.settings_for(backend))
     for setting in VOICE_SETTINGS:
-        assert setting.option in option_fields
         if setting.default is not None:
             assert voice_settings.validator(setting)(setting.default) == setting.default
         if setting.kind == "choice" and setting.default is not None:

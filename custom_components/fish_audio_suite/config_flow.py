@@ -129,12 +129,18 @@ def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> 
         if setting.unit is not None:
             config["unit_of_measurement"] = setting.unit
         return NumberSelector(config)
+    if setting.kind == "integer":
+        return NumberSelector(
+            NumberSelectorConfig(
+                min=setting.low, max=setting.high, step=1, mode=NumberSelectorMode.BOX
+            )
+        )
     return BooleanSelector()
 
 
 def _form_settings(backend: str) -> tuple[VoiceSetting, ...]:
     """Return the settings the voice form offers for an entry's backend."""
-    return tuple(setting for setting in subentry_settings() if backend in setting.backends)
+    return subentry_settings(backend)
 
 
 def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
@@ -175,7 +181,9 @@ def _form_values(data: Mapping[str, Any], backend: str) -> dict[str, Any]:
     return values
 
 
-def _stored_values(user_input: Mapping[str, Any]) -> dict[str, Any]:
+def _stored_values(
+    user_input: Mapping[str, Any], backend: str = BACKEND_FISH_AUDIO
+) -> dict[str, Any]:
     """Return the form's input flat, each setting as the table's validator gives it.
 
     Raises:
@@ -183,7 +191,7 @@ def _stored_values(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """
     flat = {**user_input, **user_input.get(SECTION_ADVANCED, {})}
     flat.pop(SECTION_ADVANCED, None)
-    for setting in subentry_settings():
+    for setting in subentry_settings(backend):
         if setting.key in flat and setting.kind != "voice":
             flat[setting.key] = validator(setting)(flat[setting.key])
     return flat

@@ -8,7 +8,7 @@ platform, and the actions it cannot serve refuse with a translated error naming 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -35,16 +35,12 @@ from .api import (
     FishAudioServerError,
     FishAudioTimeoutError,
     FishSpeechClient,
-    FishSpeechTTSOptions,
 )
-from .api.fish_speech import FORMATS, INTEGER_SETTINGS, SETTING_RANGES
 from .const import (
     BACKEND_FISH_AUDIO,
     BACKEND_FISH_SPEECH,
     CONF_BACKEND,
     CONF_BASE_URL,
-    CONF_FORMAT,
-    CONF_VOICE_ID,
     DOMAIN,
     LOGGER,
 )
@@ -54,24 +50,6 @@ PLATFORMS: Final = [Platform.TTS]
 DEFAULT_TITLE: Final = "Fish Speech"
 # The server's own default address (tools/api_server.py --listen): a hint in the form.
 EXAMPLE_URL: Final = "http://192.168.1.20:8080"
-
-# The voice settings a Fish Speech server takes (its request model): the sampling settings
-# (bounds from the client, which checks every request), the format (wav streams, mp3 not) and
-# a seed. No model, latency, speed or volume: the server has none of them.
-CONF_SEED: Final = "seed"
-VOICE_FORMATS: Final = FORMATS
-SETTING_KEYS: Final = tuple(SETTING_RANGES)
-_FORM_STEPS: Final = {"temperature": 0.05, "top_p": 0.05, "repetition_penalty": 0.05}
-VOICE_RANGES: Final = {
-    key: (low, high, _FORM_STEPS.get(key, 1)) for key, (low, high) in SETTING_RANGES.items()
-}
-_SERVER_DEFAULTS: Final = FishSpeechTTSOptions()
-# The server's own defaults: a new voice sounds as the server's other clients do.
-VOICE_DEFAULTS: Final[dict[str, Any]] = {
-    CONF_VOICE_ID: "",
-    CONF_FORMAT: _SERVER_DEFAULTS.format,
-    **{key: getattr(_SERVER_DEFAULTS, key) for key in SETTING_KEYS},
-}
 
 
 @dataclass(slots=True)
@@ -237,26 +215,4 @@ def not_supported(feature: str, entry: ConfigEntry[Any]) -> ServiceValidationErr
         translation_domain=DOMAIN,
         translation_key="not_supported_locally",
         translation_placeholders={"feature": feature, "account": entry.title},
-    )
-
-
-def speech_options(settings: Mapping[str, Any]) -> FishSpeechTTSOptions:
-    """Build the request settings from a voice's settings (subentry data, per-call options).
-
-    Missing settings take the server's defaults; an empty voice id is the default voice.
-
-    Raises:
-        ValueError: A value the server would refuse (TypeError for a non-integer count).
-    """
-    merged = {**VOICE_DEFAULTS, **settings}
-    seed = merged.get(CONF_SEED)
-    numbers: dict[str, Any] = {
-        key: int(merged[key]) if key in INTEGER_SETTINGS else float(merged[key])
-        for key in SETTING_KEYS
-    }
-    return FishSpeechTTSOptions(
-        reference_id=str(merged[CONF_VOICE_ID]) or None,
-        format=merged[CONF_FORMAT],
-        seed=None if seed is None else int(seed),
-        **numbers,
     )

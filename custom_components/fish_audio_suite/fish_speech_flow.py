@@ -21,13 +21,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -40,7 +34,6 @@ from .api import (
     FishAudioError,
     FishSpeechNotServerError,
 )
-from .api.fish_speech import INTEGER_SETTINGS
 from .const import (
     BACKEND_FISH_SPEECH,
     CONF_BACKEND,
@@ -49,18 +42,8 @@ from .const import (
     CONF_VOICE_ID,
     LOGGER,
 )
-from .fish_speech import (
-    CONF_SEED,
-    EXAMPLE_URL,
-    SETTING_KEYS,
-    VOICE_DEFAULTS,
-    VOICE_FORMATS,
-    VOICE_RANGES,
-    as_fish_speech,
-    make_client,
-    server_title,
-    server_unique_id,
-)
+from .fish_speech import EXAMPLE_URL, as_fish_speech, make_client, server_title, server_unique_id
+from .voice_settings import voice_defaults
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -79,11 +62,17 @@ KEY_SCHEMA: Final = vol.Schema({vol.Optional(CONF_API_KEY): API_KEY_SELECTOR})
 DEFAULT_VOICE_TITLE: Final = "Default voice"
 
 
+def _config_flow() -> Any:
+    """Return the account flow's module (it imports this one: imported when first used)."""
+    from . import config_flow  # noqa: PLC0415 - one set of form rules for both flows
+
+    return config_flow
+
+
 def normalise_base_url(value: str) -> tuple[str | None, str]:
     """Return the base URL without trailing slash, or None and the form error's key."""
-    from .config_flow import _normalise_base_url  # noqa: PLC0415 - one rule for both flows
-
-    return _normalise_base_url(value)
+    result: tuple[str | None, str] = _config_flow()._normalise_base_url(value)  # noqa: SLF001
+    return result
 
 
 def server_data(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -122,27 +111,16 @@ async def async_validate_server(
 
 
 def voice_schema(references: list[str]) -> vol.Schema:
-    """Return the voice form of a Fish Speech server: only the settings that server takes."""
+    """Return the voice form of a Fish Speech server: the settings the table marks for it."""
     options = [SelectOptionDict(value=ref, label=ref) for ref in references]
-    fields: dict[Any, Any] = {
-        vol.Optional(CONF_NAME): TextSelector(),
-        # Empty: the model's default voice, which needs no reference.
-        vol.Optional(CONF_VOICE_ID): SelectSelector(
-            SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
-        ),
-        vol.Required("format", default=VOICE_DEFAULTS["format"]): SelectSelector(
-            SelectSelectorConfig(options=list(VOICE_FORMATS), translation_key="format")
-        ),
-    }
-    for key in SETTING_KEYS:
-        low, high, step = VOICE_RANGES[key]
-        fields[vol.Required(key, default=VOICE_DEFAULTS[key])] = NumberSelector(
-            NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.BOX)
-        )
-    fields[vol.Optional(CONF_SEED)] = NumberSelector(
-        NumberSelectorConfig(min=0, max=2**31 - 1, step=1, mode=NumberSelectorMode.BOX)
-    )
-    return vol.Schema(fields)
+    schema: vol.Schema = _config_flow()._voice_schema(options, BACKEND_FISH_SPEECH)  # noqa: SLF001
+    return schema
+
+
+def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored voice's settings as the form shows them."""
+    values: dict[str, Any] = _config_flow()._form_values(data, BACKEND_FISH_SPEECH)  # noqa: SLF001
+    return values
 
 
 def voice_data(user_input: Mapping[str, Any], references: list[str]) -> tuple[str, dict[str, Any]]:
@@ -151,15 +129,12 @@ def voice_data(user_input: Mapping[str, Any], references: list[str]) -> tuple[st
     Raises:
         ValueError: The voice is not among the server's stored voices.
     """
-    voice_id = str(user_input.get(CONF_VOICE_ID) or "").strip()
+    flat: dict[str, Any] = _config_flow()._stored_values(user_input, BACKEND_FISH_SPEECH)  # noqa: SLF001
+    voice_id = str(flat.get(CONF_VOICE_ID) or "").strip()
     if voice_id and voice_id not in references:
         raise ValueError(voice_id)
-    data: dict[str, Any] = {**VOICE_DEFAULTS, **user_input, CONF_VOICE_ID: voice_id}
-    for key in INTEGER_SETTINGS:
-        data[key] = int(data[key])  # the server's integers are strict; forms give floats
-    if data.get(CONF_SEED) is not None:
-        data[CONF_SEED] = int(data[CONF_SEED])
-    title = str(user_input.get(CONF_NAME) or "").strip() or voice_id or DEFAULT_VOICE_TITLE
+    title = str(flat.get(CONF_NAME) or "").strip() or voice_id or DEFAULT_VOICE_TITLE
+    data = {**voice_defaults(BACKEND_FISH_SPEECH), **flat, CONF_VOICE_ID: voice_id}
     data[CONF_NAME] = title
     return title, data
 
@@ -336,7 +311,7 @@ class FishSpeechVoiceSubentryFlow(ConfigSubentryFlow):
                 return self.async_create_entry(title=title, data=data)
         suggested: Mapping[str, Any] | None = user_input
         if suggested is None and reconfiguring:
-            suggested = self._get_reconfigure_subentry().data
+            suggested = form_values(self._get_reconfigure_subentry().data)
         return self.async_show_form(
             step_id="local_voice",
             data_schema=self.add_suggested_values_to_schema(

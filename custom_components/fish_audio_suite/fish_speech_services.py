@@ -20,18 +20,16 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
 from .api.fish_speech import check_reference_id
-from .const import DOMAIN
+from .const import BACKEND_FISH_SPEECH, DOMAIN
 from .files import async_read_files, async_write_stream, open_output
 from .fish_speech import (
-    CONF_SEED,
-    SETTING_KEYS,
     FishSpeechConfigEntry,
     async_check_reference,
     async_refresh_references,
     not_supported,
     speech_errors,
-    speech_options,
 )
+from .voice_settings import settings_for, settings_in, speech_options
 
 type Handler = Callable[[ServiceCall, FishSpeechConfigEntry], Awaitable[ServiceResponse]]
 
@@ -133,10 +131,11 @@ def _voice_settings(call: ServiceCall, entry: FishSpeechConfigEntry) -> dict[str
         if registry_entry.config_entry_id != entry.entry_id or subentry is None:
             raise _invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
         settings.update(subentry.data)
-    # Fields of the cloud's voice settings that this server has no equivalent of.
-    _refuse_fields(call, entry, "model", "latency", "speed", "volume", "normalize")
-    keys = ("voice_id", "format", CONF_SEED, *SETTING_KEYS)
-    settings.update({key: call.data[key] for key in keys if key in call.data})
+    given = settings_in(call.data)
+    # Voice settings the table gives only the cloud (model, speed, volume ...).
+    local = {setting.key for setting in settings_for(BACKEND_FISH_SPEECH)}
+    _refuse_fields(call, entry, *(key for key in given if key not in local))
+    settings.update(given)
     return settings
 
 

@@ -9,7 +9,7 @@ text: the first sentence plays while the LLM is still writing the next ones.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.tts import (
@@ -17,7 +17,6 @@ from homeassistant.components.tts import (
     ATTR_PREFERRED_SAMPLE_BYTES,
     ATTR_PREFERRED_SAMPLE_CHANNELS,
     ATTR_PREFERRED_SAMPLE_RATE,
-    ATTR_VOICE,
     TextToSpeechEntity,
     TTSAudioResponse,
     TtsAudioType,
@@ -25,25 +24,31 @@ from homeassistant.components.tts import (
 )
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 import voluptuous as vol
 
 from .api import FishSpeechTTSOptions
-from .const import CONF_FORMAT, CONF_VOICE_ID, DEFAULT_LANGUAGE, DOMAIN, SUPPORTED_LANGUAGES
-from .fish_speech import (
-    CONF_SEED,
-    SETTING_KEYS,
-    VOICE_DEFAULTS,
-    VOICE_FORMATS,
-    VOICE_RANGES,
-    async_check_reference,
-    speech_errors,
+from .api.fish_speech import FORMATS as SPEECH_FORMATS
+from .const import (
+    BACKEND_FISH_SPEECH,
+    CONF_FORMAT,
+    CONF_VOICE_ID,
+    DEFAULT_LANGUAGE,
+    DOMAIN,
+    SUPPORTED_LANGUAGES,
+)
+from .fish_speech import async_check_reference, speech_errors
+from .voice_settings import (
+    invalid_value_error,
+    per_call_settings,
     speech_options,
+    subentry_settings,
+    validator,
+    voice_defaults,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
     from homeassistant.components.tts.entity import TTSAudioRequest
     from homeassistant.config_entries import ConfigSubentry
@@ -58,48 +63,13 @@ _PREFERRED_SAMPLE_OPTIONS: Final = (
 MANUFACTURER: Final = "Fish Speech (self-hosted)"
 
 
-def _number(low: float, high: float, *, integer: bool) -> Callable[[Any], float]:
-    def validate(value: Any) -> float:
-        if isinstance(value, bool):
-            raise vol.Invalid("not a number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as err:
-            raise vol.Invalid("not a number") from err
-        if not low <= number <= high or (integer and not number.is_integer()):
-            raise vol.Invalid("out of range")
-        return number
-
-    return validate
-
-
-@dataclass(frozen=True, slots=True)
-class _Check:
-    validator: Callable[[Any], Any]
-    translation_key: str
-    placeholders: Mapping[str, str]
-
-
-# Per-call options this server takes, and how each is checked: only what its request model
-# has (no model, latency, speed or volume).
-_CHECKS: Final[dict[str, _Check]] = {
-    ATTR_VOICE: _Check(cv.string, "invalid_option_text", {}),
-    CONF_FORMAT: _Check(
-        vol.In(VOICE_FORMATS), "invalid_option_choice", {"choices": ", ".join(VOICE_FORMATS)}
-    ),
-    **{
-        key: _Check(
-            _number(low, high, integer=step >= 1),
-            "invalid_option_range",
-            {"min": f"{low:g}", "max": f"{high:g}"},
-        )
-        for key, (low, high, step) in VOICE_RANGES.items()
-    },
-    CONF_SEED: _Check(
-        _number(0, 2**32 - 1, integer=True), "invalid_option_range", {"min": "0", "max": "2^32-1"}
-    ),
-}
-SUPPORTED_OPTIONS: Final = [*_CHECKS, ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+def supported_options() -> list[str]:
+    """Return the per-call options this server takes: the table's, and HA's preferences."""
+    return [
+        *per_call_settings(BACKEND_FISH_SPEECH),
+        ATTR_PREFERRED_FORMAT,
+        *_PREFERRED_SAMPLE_OPTIONS,
+    ]
 
 
 class FishSpeechTTSEntity(TextToSpeechEntity):
@@ -110,7 +80,6 @@ class FishSpeechTTSEntity(TextToSpeechEntity):
     # The model speaks the languages of Fish Audio's: the same list.
     _attr_supported_languages = SUPPORTED_LANGUAGES
     _attr_default_language = DEFAULT_LANGUAGE
-    _attr_supported_options = SUPPORTED_OPTIONS
 
     def __init__(self, entry: FishSpeechConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialise the entity from the voice's settings."""
@@ -124,17 +93,20 @@ class FishSpeechTTSEntity(TextToSpeechEntity):
             model="Voice",
             entry_type=DeviceEntryType.SERVICE,
         )
-        settings = {**VOICE_DEFAULTS, **subentry.data}
+        settings = {**voice_defaults(BACKEND_FISH_SPEECH), **subentry.data}
         self._format = str(settings[CONF_FORMAT])
         # Every setting is a default option, so part of Home Assistant's cache key.
         self._attr_default_options = {
-            ATTR_VOICE: settings[CONF_VOICE_ID],
-            CONF_FORMAT: self._format,
-            **{key: settings[key] for key in SETTING_KEYS},
-            ATTR_PREFERRED_FORMAT: self._format,
+            s.per_call_key: settings[s.key]
+            for s in subentry_settings(BACKEND_FISH_SPEECH)
+            if settings.get(s.key) is not None
         }
-        if settings.get(CONF_SEED) is not None:
-            self._attr_default_options[CONF_SEED] = settings[CONF_SEED]
+        self._attr_default_options[ATTR_PREFERRED_FORMAT] = self._format
+
+    @property
+    def supported_options(self) -> list[str]:
+        """Return the options a call may give (read from the table when asked)."""
+        return supported_options()
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
@@ -171,27 +143,27 @@ class FishSpeechTTSEntity(TextToSpeechEntity):
         """
         merged = {**(self.default_options or {}), **options}
         values: dict[str, Any] = {}
-        for key, check in _CHECKS.items():
+        for key, setting in per_call_settings(BACKEND_FISH_SPEECH).items():
             if key not in merged:
                 continue
             try:
-                values[key] = check.validator(merged[key])
+                values[setting.key] = validator(setting)(merged[key])
             except vol.Invalid as err:
+                translation_key, placeholders = invalid_value_error(setting)
                 raise ServiceValidationError(
                     translation_domain=DOMAIN,
-                    translation_key=check.translation_key,
+                    translation_key=translation_key,
                     translation_placeholders={
                         "option": key,
                         "value": str(merged[key]),
-                        **check.placeholders,
+                        **placeholders,
                     },
                 ) from err
-        values[CONF_VOICE_ID] = values.pop(ATTR_VOICE)
         request = speech_options(values)  # valid by construction: every value was checked
         preferred = merged.get(ATTR_PREFERRED_FORMAT)
         # preferred_format is the voice's format unless a caller (an Assist satellite) asked
         # for another: made in that format, Home Assistant has nothing to convert.
-        if preferred != self._format and preferred in VOICE_FORMATS:
+        if preferred != self._format and preferred in SPEECH_FORMATS:
             request = replace(request, format=preferred)
         return request
 

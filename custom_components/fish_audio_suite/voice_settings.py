@@ -34,8 +34,10 @@ from .api import (
     S2_MODELS,
     SAMPLE_RATES,
     SAMPLING_RANGE,
+    FishSpeechTTSOptions,
     TTSOptions,
 )
+from .api.fish_speech import FORMATS as SPEECH_FORMATS, SETTING_RANGES as SPEECH_RANGES
 from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
 
 # "integer": a whole number in a range; "voices": a list of voice ids (dialogue speakers).
@@ -54,6 +56,12 @@ _S2: Final = frozenset(S2_MODELS)
 # spelled out so that the config flow does not import the TTS component.
 ATTR_VOICE: Final = "voice"
 ALL_BACKENDS: Final = frozenset({BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH})
+# A self-hosted Fish Speech server takes what its request model has (ServeTTSRequest): the
+# sampling settings with bounds of its own, wav or mp3, a seed; its `latency` and
+# `normalize` are accepted and unused, so they are not offered.
+_ONLY_LOCAL: Final = frozenset({BACKEND_FISH_SPEECH})
+# Its defaults are the server's own (the client's FishSpeechTTSOptions).
+_SPEECH: Final = FishSpeechTTSOptions()
 # The voice form's collapsed section (DESIGN §4: less-used fields sit in a collapsed section).
 SECTION_ADVANCED: Final = "advanced"
 
@@ -110,6 +118,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         choices=LATENCIES,
         default="balanced",  # the SDK's default: the server's "normal" adds delay
         option="latency",
+        backends=_ONLY_CLOUD,
     ),
     VoiceSetting(
         key="speed",
@@ -141,6 +150,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         default=0.7,
         option="temperature",
         advanced=True,
+        backends=_ONLY_CLOUD,
     ),
     VoiceSetting(
         key="top_p",
@@ -151,14 +161,57 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         default=0.7,
         option="top_p",
         advanced=True,
+        backends=_ONLY_CLOUD,
     ),
-    VoiceSetting(key="normalize", kind="boolean", default=True, option="normalize", advanced=True),
+    VoiceSetting(
+        key="normalize",
+        kind="boolean",
+        default=True,
+        option="normalize",
+        advanced=True,
+        backends=_ONLY_CLOUD,
+    ),
     VoiceSetting(
         key=CONF_FORMAT,
         kind="choice",
         choices=FORMATS,
         default="mp3",  # every media player plays it
         option="format",
+        backends=_ONLY_CLOUD,
+    ),
+    # --- a self-hosted Fish Speech server (the same keys where the meaning is the same)
+    VoiceSetting(
+        key=CONF_FORMAT,
+        kind="choice",
+        choices=SPEECH_FORMATS,
+        default=_SPEECH.format,  # wav: the server streams only WAV
+        option="format",
+        backends=_ONLY_LOCAL,
+    ),
+    *(
+        VoiceSetting(
+            key=key,
+            kind="integer" if isinstance(getattr(_SPEECH, key), int) else "number",
+            low=low,
+            high=high,
+            step=1 if isinstance(getattr(_SPEECH, key), int) else 0.05,
+            default=getattr(_SPEECH, key),
+            option=key,
+            advanced=True,
+            backends=_ONLY_LOCAL,
+        )
+        for key, (low, high) in SPEECH_RANGES.items()
+    ),
+    # No default: random unless the voice fixes it (same text, same sound).
+    VoiceSetting(
+        key="seed",
+        kind="integer",
+        low=0,
+        high=2**31 - 1,
+        default=None,
+        option="seed",
+        advanced=True,
+        backends=_ONLY_LOCAL,
     ),
     # Consistent loudness between voices; the S2 family only (on s1 it has no effect).
     VoiceSetting(
@@ -266,21 +319,26 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
 # so each of them sees the table as it is (a test adds an entry and checks them all).
 
 
-def per_call_settings() -> dict[str, VoiceSetting]:
-    """Return every setting by its `tts.speak` option key."""
-    return {setting.per_call_key: setting for setting in VOICE_SETTINGS}
+def settings_for(backend: str = BACKEND_FISH_AUDIO) -> tuple[VoiceSetting, ...]:
+    """Return the settings a backend takes (a key appears once per backend)."""
+    return tuple(setting for setting in VOICE_SETTINGS if backend in setting.backends)
 
 
-def subentry_settings() -> tuple[VoiceSetting, ...]:
-    """Return the settings a voice subentry stores."""
-    return tuple(setting for setting in VOICE_SETTINGS if setting.subentry)
+def per_call_settings(backend: str = BACKEND_FISH_AUDIO) -> dict[str, VoiceSetting]:
+    """Return every setting of a backend by its `tts.speak` option key."""
+    return {setting.per_call_key: setting for setting in settings_for(backend)}
 
 
-def voice_defaults() -> dict[str, SettingValue]:
-    """Return every subentry setting with its default."""
+def subentry_settings(backend: str = BACKEND_FISH_AUDIO) -> tuple[VoiceSetting, ...]:
+    """Return the settings a voice subentry of a backend stores."""
+    return tuple(setting for setting in settings_for(backend) if setting.subentry)
+
+
+def voice_defaults(backend: str = BACKEND_FISH_AUDIO) -> dict[str, SettingValue]:
+    """Return every subentry setting of a backend with its default."""
     return {
         setting.key: setting.default
-        for setting in subentry_settings()
+        for setting in subentry_settings(backend)
         if setting.default is not None
     }
 
@@ -385,8 +443,15 @@ def not_for_model(settings: Mapping[str, Any], model: str) -> VoiceSetting | Non
 
 
 def synthesize_fields() -> dict[Any, Any]:
-    """Return the voice-setting fields of the `synthesize` action's schema."""
-    return {vol.Optional(setting.key): validator(setting) for setting in VOICE_SETTINGS}
+    """Return the voice-setting fields of the `synthesize` action's schema.
+
+    One action serves every backend: a key two backends share is checked here as the cloud
+    takes it (the wider bounds), and again by the chosen backend's request builder.
+    """
+    fields: dict[str, Callable[[Any], Any]] = {}
+    for setting in VOICE_SETTINGS:
+        fields.setdefault(setting.key, validator(setting))
+    return {vol.Optional(key): check for key, check in fields.items()}
 
 
 # ------------------------------------------------------------------ request builder
@@ -404,7 +469,7 @@ def tts_options(settings: Mapping[str, Any]) -> TTSOptions:
     merged = {**voice_defaults(), **settings}
     model = str(merged[CONF_MODEL])
     fields: dict[str, Any] = {}
-    for setting in VOICE_SETTINGS:
+    for setting in settings_for(BACKEND_FISH_AUDIO):
         value = merged.get(setting.key)
         if value is None or not setting.takes(model):
             continue
@@ -422,3 +487,33 @@ def tts_options(settings: Mapping[str, Any]) -> TTSOptions:
             case "choice":
                 fields[setting.option] = value
     return TTSOptions(**fields)
+
+
+def speech_options(settings: Mapping[str, Any]) -> FishSpeechTTSOptions:
+    """Build a Fish Speech server's request settings from voice settings.
+
+    Missing settings take the server's defaults; an empty voice id is the model's default
+    voice (no reference).
+
+    Raises:
+        ValueError: A value the server would refuse (TypeError: a count that is not whole).
+    """
+    merged = {**voice_defaults(BACKEND_FISH_SPEECH), **settings}
+    fields: dict[str, Any] = {}
+    for setting in settings_for(BACKEND_FISH_SPEECH):
+        value = merged.get(setting.key)
+        if value is None:
+            continue
+        match setting.kind:
+            case "voice":
+                fields[setting.option] = str(value) or None
+            case "number":
+                fields[setting.option] = float(value)
+            case "integer":
+                number = float(value)
+                if not number.is_integer():
+                    raise TypeError(f"{setting.key} must be a whole number")
+                fields[setting.option] = int(number)
+            case _:
+                fields[setting.option] = value
+    return FishSpeechTTSOptions(**fields)
