@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import hass_frontend
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import parse_yaml
 import pytest
@@ -25,6 +25,13 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 README = Path(__file__).parent.parent / "README.md"
 METER = "sensor.fish_audio_monthly_cost"
+HOURLY = "sensor.fish_audio_hourly_characters"
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> State:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
 
 
 def _usage_blocks() -> list[Any]:
@@ -50,7 +57,7 @@ def _block(key: str, value: Any = None) -> dict[str, Any]:
 async def test_budget_meter_and_automation(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The utility meter follows the cost sensor; the automation notifies over the budget."""
+    """The utility meters follow the usage sensors; the automations notify over the limits."""
     notify = async_mock_service(hass, "notify", "mobile_app_phone")
     assert await async_setup_component(hass, "utility_meter", _block("utility_meter"))
     assert await async_setup_component(hass, "automation", _block("automation"))
@@ -73,6 +80,18 @@ async def test_budget_meter_and_automation(
     [call] = notify
     assert call.data["title"] == "Fish Audio budget"
     assert call.data["message"] == "Fish Audio has cost about 5.01 USD this month."
+
+    # A script that loops: the hour's characters pass 20 000.
+    assert Decimal(_state(hass, HOURLY).state) == len(HTTP_MESSAGE)
+    await hass.services.async_call(
+        "utility_meter", "calibrate", {"entity_id": HOURLY, "value": "20001"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    [_, call] = notify
+    assert call.data["title"] == "Fish Audio"
+    assert call.data["message"] == (
+        "20001 characters spoken this hour: is a script or automation looping?"
+    )
 
 
 def _card_schema() -> str:
