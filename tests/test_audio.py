@@ -23,6 +23,8 @@ from custom_components.fish_audio_suite.audio import (
     is_ogg,
     is_wav,
     ogg_duration,
+    pad_pcm,
+    pad_wav,
     pcm_to_wav,
     probe_duration,
     read_capped,
@@ -275,3 +277,46 @@ def test_check_asr_limits_custom_limits() -> None:
         check_asr_limits(11, None, max_bytes=10)
     with pytest.raises(AudioTooLongError):
         check_asr_limits(10, 61, max_seconds=60)
+
+
+def test_pad_pcm_appends_whole_frames_of_silence() -> None:
+    pcm = PCMFormat(sample_rate=8000, channels=2)
+    data = b"\x01\x02\x03\x04" * 100 + b"\x05"  # 100 frames and a partial one
+    padded = pad_pcm(data, pcm, 0.1)
+    assert len(padded) == 800 * 4
+    assert bytes(padded[:400]) == data[:400]
+    assert not any(bytes(padded[400:]))
+    long_enough = b"\x01" * 3200
+    assert pad_pcm(long_enough, pcm, 0.1) is long_enough
+
+
+def _wav_with(fmt: bytes, *, data_first: bool = False) -> bytes:
+    chunks = [
+        b"fmt " + struct.pack("<I", len(fmt)) + fmt,
+        b"data" + struct.pack("<I", 4) + b"ab\0\0",
+    ]
+    if data_first:
+        chunks.reverse()
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize(
+    ("wav", "padded"),
+    [
+        (_wav_with(struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)), True),
+        (_wav_with(struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 8)), False),  # unsigned
+        (_wav_with(struct.pack("<HHIIHH", 3, 1, 8000, 32000, 4, 32)), False),  # float
+        (_wav_with(struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16), data_first=True), False),
+        (b"RIFF\0\0\0\0WAVE", False),  # no chunks
+        (b"OggS" + bytes(40), False),
+    ],
+)
+def test_pad_wav(wav: bytes, padded: bool) -> None:
+    result = pad_wav(wav, 0.5)
+    if not padded:
+        assert result is None
+        return
+    assert result is not None
+    assert wav_duration(result) == pytest.approx(0.5)
+    assert result[WAV_HEADER_SIZE : WAV_HEADER_SIZE + 4] == b"ab\0\0"

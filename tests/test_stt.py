@@ -29,6 +29,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.fish_audio_suite.api import ASR_MAX_BYTES
+from custom_components.fish_audio_suite.audio import PCMFormat, pcm_to_wav, wav_duration
 from custom_components.fish_audio_suite.const import (
     CONF_STT_LANGUAGE_MODE,
     DOMAIN,
@@ -510,19 +511,76 @@ async def test_connection_refused(
     _assert_failed(result, caplog, "Speech-to-text failed")
 
 
-@pytest.mark.parametrize("seconds", [0.0, 0.5, 0.999])
-async def test_too_short(
+async def test_no_audio(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     emulator: FishAudioEmulator,
     caplog: pytest.LogCaptureFixture,
-    seconds: float,
 ) -> None:
-    """Under a second of audio: a clear result without asking the server."""
-    result = await _transcribe(hass, init_integration, _pcm(seconds))
+    """No audio at all: a clear result without asking the server."""
+    result = await _transcribe(hass, init_integration, _pcm(0.0))
 
     _assert_failed(result, caplog, "not attempted")
-    assert "no audio" in caplog.text or "shorter than the 1 s" in caplog.text
+    assert "no audio" in caplog.text
+    assert not _asr_requests(emulator)
+
+
+@pytest.mark.parametrize("seconds", [0.02, 0.5, 0.999])
+async def test_short_command_is_padded(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: FishAudioEmulator,
+    seconds: float,
+) -> None:
+    """A short command after VAD ("stop") is padded with silence to the API's minimum."""
+    audio = _pcm(seconds)
+    result = await _transcribe(hass, init_integration, audio)
+
+    assert result.result is stt.SpeechResultState.SUCCESS
+    (request,) = _asr_requests(emulator)
+    sent = request.decoded["audio"]
+    assert wav_duration(sent) == pytest.approx(1.05, abs=1e-4)
+    frames = len(audio) - len(audio) % 2
+    assert sent[44 : 44 + frames] == audio[:frames]  # the speech itself, unchanged
+    assert not any(sent[44 + frames :])  # then silence
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(16000, 1), (44100, 2)])
+async def test_short_wav_file_is_padded(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: FishAudioEmulator,
+    rate: int,
+    channels: int,
+) -> None:
+    """A complete WAV upload under a second is rebuilt with silence after its samples."""
+    pcm = PCMFormat(sample_rate=rate, channels=channels)
+    samples = bytes(range(256)) * (pcm.byte_rate // 2 // 256)  # half a second
+    wav = pcm_to_wav(samples, pcm)
+    # A RIFF file is sent as it is whatever the pipeline's label says: its header rules.
+    result = await _transcribe(hass, init_integration, wav)
+
+    assert result.result is stt.SpeechResultState.SUCCESS
+    sent = _asr_requests(emulator)[0].decoded["audio"]
+    assert wav_duration(sent) == pytest.approx(1.05, abs=1e-4)
+    assert sent[44 : 44 + len(samples)] == samples
+
+
+async def test_short_ogg_is_refused_clearly(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: FishAudioEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ogg/Opus cannot be padded without re-encoding: a clear log line, nothing sent."""
+    ogg = OggOpusStream()
+    data = ogg.header() + ogg_page(
+        [b"\xf8\xff\xfe"], serial=0x46495348, sequence=2, granule=24000, flags=4
+    )
+    result = await _transcribe(hass, init_integration, data, OGG_OPUS)
+
+    _assert_failed(result, caplog, "not attempted")
+    assert "shorter than the 1 s" in caplog.text
     assert not _asr_requests(emulator)
 
 

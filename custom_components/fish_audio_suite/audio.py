@@ -216,6 +216,54 @@ def pcm_to_wav(data: bytes | bytearray | memoryview, pcm: PCMFormat) -> bytes:
     return b"".join((wav_header(size, pcm), view[:size]))
 
 
+def pad_pcm(
+    data: bytes | bytearray | memoryview, pcm: PCMFormat, seconds: float
+) -> bytes | bytearray | memoryview:
+    """Append silence to signed PCM so that it lasts at least ``seconds`` (whole frames).
+
+    A short command ("stop", "lights off") after the pipeline's voice activity detection
+    can be under the API's one-second minimum (PROTOCOL.md §5.1); silence after it changes
+    nothing in the transcript. Audio that is long enough is returned as it is.
+    """
+    frames = math.ceil(seconds * pcm.sample_rate)
+    missing = frames * pcm.frame_size - (len(data) - len(data) % pcm.frame_size)
+    if missing <= 0:
+        return data
+    # Zero is silence for signed samples (16-bit and wider; 8-bit WAV is unsigned).
+    return b"".join((memoryview(data)[: len(data) - len(data) % pcm.frame_size], bytes(missing)))
+
+
+def pad_wav(data: bytes | bytearray, seconds: float) -> bytes | None:
+    """Return a PCM WAV file padded with silence to at least ``seconds``, or None.
+
+    None: not a WAV file whose samples are signed PCM of 16 bits or more (compressed or
+    8-bit data cannot be padded with zero bytes).
+    """
+    if not is_wav(data):
+        return None
+    fmt: PCMFormat | None = None
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id = bytes(data[offset : offset + 4])
+        chunk_size = int(struct.unpack_from("<I", data, offset + 4)[0])
+        body = offset + 8
+        if chunk_id == b"fmt " and chunk_size >= 16 and body + 16 <= len(data):
+            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", data, body)
+            if tag != _WAVE_FORMAT_PCM or bits < 16 or bits % 8 or not channels or not rate:
+                return None
+            fmt = PCMFormat(sample_rate=rate, channels=channels, sample_width=bits // 8)
+        elif chunk_id == b"data":
+            if fmt is None:
+                return None
+            available = len(data) - body
+            if chunk_size in _RIFF_SIZE_UNKNOWN or chunk_size > available:
+                chunk_size = available
+            samples = memoryview(data)[body : body + chunk_size]
+            return pcm_to_wav(pad_pcm(samples, fmt, seconds), fmt)
+        offset = body + chunk_size + (chunk_size & 1)
+    return None
+
+
 def is_wav(data: bytes | bytearray) -> bool:
     """Return whether ``data`` starts like a RIFF/WAVE file."""
     return data[:4] == b"RIFF" and data[8:12] == b"WAVE"

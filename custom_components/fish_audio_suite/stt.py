@@ -18,7 +18,7 @@ from homeassistant.components.stt import (
 )
 from homeassistant.core import HomeAssistant, callback
 
-from .api import ASR_MAX_BYTES, FishAudioError
+from .api import ASR_MAX_BYTES, ASR_MIN_SECONDS, FishAudioError
 from .audio import (
     AudioFormatError,
     AudioLimitError,
@@ -28,6 +28,8 @@ from .audio import (
     is_ogg,
     is_wav,
     ogg_duration,
+    pad_pcm,
+    pad_wav,
     pcm_to_wav,
     read_capped,
     wav_duration,
@@ -69,6 +71,10 @@ SUPPORTED_SAMPLE_RATES = [
 # The pairs that describe real audio: WAV carries PCM, Ogg carries Opus.
 _FORMAT_CODECS = {AudioFormats.WAV: AudioCodecs.PCM, AudioFormats.OGG: AudioCodecs.OPUS}
 _SAMPLE_WIDTH = 2  # 16-bit, the only bit rate offered
+# Clips shorter than the API's minimum (PROTOCOL.md §5.1) are padded with silence to this,
+# a little over it so that a server measuring the decoded audio differently still accepts.
+# Ogg/Opus cannot be padded without re-encoding: a short one is refused with a clear log.
+_PADDED = ASR_MIN_SECONDS + 0.05
 # Assist pipelines send a chunk every 10 ms and end the stream themselves (silence detection),
 # but an HTTP upload's body has no read timeout of its own: a client that stops sending
 # without closing would hold the entity for ever. Half a minute without a byte is a dead source.
@@ -196,9 +202,12 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
             audio = bytes(data)
             duration = ogg_duration(data)
         elif is_wav(data):
-            # A complete WAV file (an HTTP client uploading a recording): sent as it is.
+            # A complete WAV file (an HTTP client uploading a recording): sent as it is,
+            # unless it is too short and can be padded.
             audio = bytes(data)
             duration = wav_duration(data)
+            if duration and duration < ASR_MIN_SECONDS and (padded := pad_wav(data, _PADDED)):
+                audio, duration = padded, wav_duration(padded)
         else:
             # Headerless PCM, what Assist pipelines stream with the WAV label.
             pcm = PCMFormat(
@@ -206,7 +215,10 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
                 channels=int(metadata.channel),
                 sample_width=_SAMPLE_WIDTH,
             )
-            audio = pcm_to_wav(data, pcm) if data else b""
-            duration = pcm.duration(len(data))
+            samples: bytes | bytearray | memoryview = data
+            if data and pcm.duration(len(data)) < ASR_MIN_SECONDS:
+                samples = pad_pcm(data, pcm, _PADDED)
+            duration = pcm.duration(len(samples))
+            audio = pcm_to_wav(samples, pcm) if samples else b""
         check_asr_limits(len(audio), duration)
         return audio
