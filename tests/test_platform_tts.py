@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fish_audio_suite.const import SUBENTRY_VOICE
-from custom_components.fish_audio_suite.voice_settings import SPEAKERS_MAX
+from custom_components.fish_audio_suite.voice_settings import SECTION_ADVANCED, SPEAKERS_MAX
 from emulator import FishAudioEmulator
 from emulator.voices import SEED_VOICE_IDS
 
@@ -189,6 +189,13 @@ async def test_form_offers_the_settings_and_checks_the_rate(
     )
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["step_id"] == "voice"
+    # The collapsed section starts from its settings' defaults (the frontend shows the
+    # section's default, so {} would show the bitrates unset); the rate may stay empty.
+    (marker,) = (m for m in result["data_schema"].schema if m == SECTION_ADVANCED)
+    defaults = marker.default()
+    assert (defaults["mp3_bitrate"], defaults["opus_bitrate"]) == ("128", "-1000")
+    assert defaults["temperature"] == 0.7
+    assert "sample_rate" not in defaults
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], voice_form(name="Phone", format="mp3", sample_rate="8000")
     )

@@ -161,7 +161,14 @@ def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
         )
         (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
     # The default: a client of the flow API that leaves the section out gets its defaults.
-    main[vol.Required(SECTION_ADVANCED, default={})] = section(
+    # It holds them, not {}: the frontend starts a section from the section's default, and
+    # with {} a new voice's advanced settings would look unset.
+    defaults = {
+        marker.schema: marker.default()
+        for marker in advanced
+        if isinstance(marker, vol.Required) and not isinstance(marker.default, vol.Undefined)
+    }
+    main[vol.Required(SECTION_ADVANCED, default=defaults)] = section(
         vol.Schema(advanced), SectionConfig(collapsed=True)
     )
     return vol.Schema(main)
