@@ -376,7 +376,7 @@ def check_asr_limits(
     max_seconds: float = ASR_MAX_SECONDS,
     min_seconds: float = ASR_MIN_SECONDS,
 ) -> None:
-    """Check an upload against the speech-to-text API's limits (PROTOCOL.md §5.1).
+    """Check an upload against the speech-to-text API's limits (API reference, speech-to-text).
 
     Args:
         size: The upload's size in bytes.

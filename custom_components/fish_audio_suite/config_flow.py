@@ -418,7 +418,7 @@ class FishAudioConfigFlow(
     """The account flow: cloud, custom endpoint or a self-hosted server, then a first voice."""
 
     VERSION = 1
-    # 1.2: entries carry `backend` (DESIGN.md section 4); 1.1 entries are migrated.
+    # 1.2: entries carry `backend` (public names); 1.1 entries are migrated.
     MINOR_VERSION = 2
 
     def __init__(self) -> None:

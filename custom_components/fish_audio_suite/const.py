@@ -13,9 +13,9 @@ LOGGER = logging.getLogger(__package__)
 
 PLATFORMS: Final = [Platform.SENSOR, Platform.STT, Platform.TTS]
 
-# Account entry data (DESIGN.md section 4: public names).
+# Account entry data (public names: automations and stored entries use them).
 CONF_BASE_URL: Final = "base_url"
-# Which server an entry talks to (DESIGN §4); entries without the key are Fish Audio's cloud.
+# Which server an entry talks to ; entries without the key are Fish Audio's cloud.
 CONF_BACKEND: Final = "backend"
 BACKEND_FISH_AUDIO: Final = "fish_audio"
 BACKEND_FISH_SPEECH: Final = "fish_speech"
@@ -32,7 +32,7 @@ DEFAULT_STT_LANGUAGE_MODE: Final = STT_LANGUAGE_PIPELINE
 CONF_LOW_CREDIT_THRESHOLD: Final = "low_credit_threshold"
 DEFAULT_LOW_CREDIT_THRESHOLD: Final = 1.0  # USD: about 66 000 characters of paid speech
 
-# Voice subentry (DESIGN.md section 4: public names).
+# Voice subentry (public names: automations and stored entries use them).
 SUBENTRY_VOICE: Final = "voice"
 CONF_NAME: Final = "name"
 # The voice settings that code refers to by name; every setting, with its range and default,

@@ -102,7 +102,7 @@ class _Source:
 
 async def _async_resolve_source(hass: HomeAssistant, source: str) -> _Source:
     """Turn a path or a media-source id into a local path (not yet checked)."""
-    # Imported here: only actions that read files need media_source (import time, §9).
+    # Imported here: only actions that read files need media_source (import time).
     from homeassistant.components import media_source  # noqa: PLC0415
 
     if not media_source.is_media_source_id(source):

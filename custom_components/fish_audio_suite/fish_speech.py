@@ -2,7 +2,7 @@
 
 A Fish Speech server (the open model behind Fish Audio, run at home) speaks, stores reference
 voices and nothing else: no speech-to-text, no account or credit, no live WebSocket, no voice
-search. An entry for one (``backend: fish_speech``, DESIGN.md section 4) sets up only the TTS
+search. An entry for one (``backend: fish_speech``) sets up only the TTS
 platform, and the actions it cannot serve refuse with a translated error naming the reason.
 """
 

@@ -1,6 +1,6 @@
 """Config flow steps of a self-hosted Fish Speech server, and its voice subentry flow.
 
-The account flow's menu offers the server as a third path (DESIGN.md section 4); its steps
+The account flow's menu offers the server as a third path; its steps
 live here and are mixed into the flow class of ``config_flow.py``. Validation calls
 ``/v1/health`` and tells three failures apart: nothing answers, the server refuses the key,
 something answers that is not Fish Speech.

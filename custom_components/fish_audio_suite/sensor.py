@@ -84,7 +84,7 @@ class FishAudioUsageSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[UsageTracker], Decimal | int | float | None]
 
 
-# Totals for long-term statistics (DESIGN.md section 5: public names). A monetary sensor may
+# Totals for long-term statistics (public names). A monetary sensor may
 # only be `total`; the others only ever grow.
 USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
     FishAudioUsageSensorEntityDescription(

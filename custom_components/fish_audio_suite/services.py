@@ -73,7 +73,7 @@ SERVICE_TRANSCRIBE = "transcribe"
 SERVICE_SYNTHESIZE = "synthesize"
 SERVICE_DESIGN_VOICE = "design_voice"
 
-# Field names (DESIGN.md section 6: public interface).
+# Field names (public interface: automations use them).
 ATTR_SELF_ONLY = "self_only"
 ATTR_TITLE = "title"
 ATTR_TAGS = "tags"

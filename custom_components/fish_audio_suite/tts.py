@@ -194,7 +194,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
     def supported_options(self) -> list[str]:
         """Return the per-call options: every voice setting, and Home Assistant's hints.
 
-        The voice settings come from the table (DESIGN §5; `voice` is the API's
+        The voice settings come from the table (`voice` is the API's
         reference_id). The `preferred_*` options are Home Assistant's hints (an Assist
         satellite asks for 16 kHz mono 16-bit WAV): the API makes every format it knows at
         several rates, always mono 16-bit.

@@ -277,8 +277,8 @@ def async_record_tts(entry: FishAudioConfigEntry, model: str, text: str | TextSi
 def async_record_asr(entry: FishAudioConfigEntry, audio: bytes, result: ASRResult) -> None:
     """Record a transcription: the audio's own duration, else the one the server states.
 
-    The server's `duration` is in seconds per the API reference (PROTOCOL.md §5.2 notes
-    that the SDK's comment says milliseconds), so it is used only when the audio's header
+    The server's `duration` is in seconds per the API reference (a comment in the
+    SDK says milliseconds), so it is used only when the audio's header
     does not tell (MP3 and other formats the `transcribe` action passes on as they are).
     """
     seconds = probe_duration(audio)

@@ -44,7 +44,8 @@ from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MO
 type SettingKind = Literal["voice", "choice", "number", "integer", "boolean", "voices"]
 type SettingValue = str | float | int | bool
 
-# Every rate some format takes (§3.4); the format's own list is checked when both are known.
+# Every rate some format takes (API reference, text-to-speech); the format's own list is
+# checked when both are known.
 ALL_SAMPLE_RATES: Final = tuple(sorted({rate for rates in SAMPLE_RATES.values() for rate in rates}))
 # Voices in one dialogue: the API documents no limit; more than a handful in one clip is a
 # mistake, and each is a voice the server must load.
@@ -62,7 +63,7 @@ ALL_BACKENDS: Final = frozenset({BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH})
 _ONLY_LOCAL: Final = frozenset({BACKEND_FISH_SPEECH})
 # Its defaults are the server's own (the client's FishSpeechTTSOptions).
 _SPEECH: Final = FishSpeechTTSOptions()
-# The voice form's collapsed section (DESIGN §4: less-used fields sit in a collapsed section).
+# The voice form's collapsed section (less-used fields sit in a collapsed section).
 SECTION_ADVANCED: Final = "advanced"
 
 
@@ -70,7 +71,7 @@ SECTION_ADVANCED: Final = "advanced"
 class VoiceSetting:
     """One voice setting: what it is, who takes it, where it is offered."""
 
-    key: str  # subentry data and `synthesize` field (DESIGN §4, §6: public names)
+    key: str  # subentry data and `synthesize` field (public names)
     kind: SettingKind
     default: SettingValue | None
     option: str  # the TTSOptions field that carries it to the client
@@ -253,7 +254,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         advanced=True,
         backends=_ONLY_CLOUD,
     ),
-    # Per call only (DESIGN §5): a dialogue's voices, one per `<|speaker:N|>` tag.
+    # Per call only: a dialogue's voices, one per `<|speaker:N|>` tag.
     VoiceSetting(
         key="speakers",
         kind="voices",

@@ -1182,8 +1182,6 @@ class FishAudioClient:
         # Raised outside the except block so the aiohttp error is not even __context__.
         raise status_error
 
-    # ----------------------------------------------------------------- helpers
-
 
 async def _sse_messages(raw: AsyncIterable[bytes]) -> AsyncGenerator[str]:
     """Yield the `data` of each Server-Sent Events message in `raw` (WHATWG SSE framing).

@@ -1,7 +1,9 @@
 """Constants of the Fish Audio client: endpoints, limits and the reasons for defaults.
 
-Every value that comes from the vendor's protocol cites the section of
-``fish-audio-api/PROTOCOL.md`` it was taken from.
+Every value that comes from the vendor's protocol says where: the API reference
+(https://docs.fish.audio/api-reference, with its OpenAPI file openapi.json for REST and
+asyncapi.yml for the live WebSocket) or the official Python SDK, fish-audio-sdk 1.3.0
+(https://github.com/fishaudio/fish-audio-python).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ __version__: Final = "0.1.0"
 
 DEFAULT_BASE_URL: Final = "https://api.fish.audio"
 
-# Paths are absolute and, unlike TTS, carry no /v1 prefix for models and wallet (§1.1).
+# Paths are absolute and, unlike TTS, carry no /v1 prefix for models and wallet (OpenAPI paths).
 PATH_TTS: Final = "/v1/tts"
 PATH_TTS_LIVE: Final = "/v1/tts/live"
 PATH_TTS_TIMESTAMPS: Final = "/v1/tts/stream/with-timestamp"
@@ -28,27 +30,29 @@ CONTENT_TYPE_MSGPACK: Final = "application/msgpack"
 CONTENT_TYPE_FORM: Final = "application/x-www-form-urlencoded"
 CONTENT_TYPE_JSON: Final = "application/json"
 
-# TTS backends sent in the `model` header (§2); the server falls back to s2.1-pro for
-# unknown names, so the client forwards any string and these are only the known ones.
+# TTS backends sent in the `model` header (OpenAPI, TTS endpoint); the server falls back to
+# s2.1-pro for unknown names, so the client forwards any string and these are the known ones.
 MODELS: Final = ("s2.1-pro", "s2.1-pro-free", "s2-pro", "s1")
 DEFAULT_MODEL: Final = "s2.1-pro"
 # Fastest first, as a user weighs them: low, balanced (the SDK's default), normal (best quality).
 LATENCIES: Final = ("low", "balanced", "normal")
 FORMATS: Final = ("mp3", "wav", "opus", "pcm")
-# Allowed sample rates per format (§3.4); None in a request means "the format's default".
+# Allowed sample rates per format (API reference, text-to-speech); None in a request means
+# "the format's default".
 SAMPLE_RATES: Final[dict[str, tuple[int, ...]]] = {
     "mp3": (32000, 44100),
     "wav": (8000, 16000, 24000, 32000, 44100),
     "pcm": (8000, 16000, 24000, 32000, 44100),
     "opus": (48000,),
 }
-# Bounds of the request's numeric settings (§3.1): prosody speed and volume (dB), sampling.
+# Bounds of the request's numeric settings (OpenAPI TTSRequest, ProsodyControl): prosody
+# speed and volume (dB), sampling.
 PROSODY_SPEED_RANGE: Final = (0.5, 2.0)
 PROSODY_VOLUME_RANGE: Final = (-20.0, 20.0)
 SAMPLING_RANGE: Final = (0.0, 1.0)  # temperature and top_p
 CHUNK_LENGTH_RANGE: Final = (100, 300)
 MP3_BITRATES: Final = (64, 128, 192)
-# §3.1 CONFLICT: the SDK sends kbps (32), the newer OpenAPI file says bps (32000). Both are
+# Conflict: the SDK sends kbps (32), the newer OpenAPI file says bps (32000). Both are
 # accepted by the server, so both are accepted here; -1000 means "automatic".
 OPUS_BITRATES: Final = (-1000, 24, 32, 48, 64, 24000, 32000, 48000, 64000)
 # The enum the current OpenAPI file documents (bps); what the integration offers.
@@ -57,7 +61,7 @@ OPUS_BITRATES_BPS: Final = (-1000, 24000, 32000, 48000, 64000)
 # ProsodyControl: the S2 family; on s1 normalize_loudness "has no effect").
 S2_MODELS: Final = ("s2.1-pro", "s2.1-pro-free", "s2-pro")
 VISIBILITIES: Final = ("public", "unlist", "private")
-# The advanced TTS fields of SDK 1.3 (§3.1). The API gives max_new_tokens no upper bound;
+# The advanced TTS fields of SDK 1.3 (its TTSConfig). The API gives max_new_tokens no upper bound;
 # 4096 tokens per text chunk is four times the default, far beyond any useful chunk.
 MAX_NEW_TOKENS_MAX: Final = 4096
 MAX_NEW_TOKENS_RANGE: Final = (1, MAX_NEW_TOKENS_MAX)
@@ -75,8 +79,8 @@ VOICE_DESIGN_COUNT_MAX: Final = 4
 VOICE_DESIGN_SPEED_MAX: Final = 3.0
 SORT_BY: Final = ("score", "task_count", "created_at")
 
-# Limits the server documents (§5.1, §6.3, §9). Checked client-side so that a doomed upload
-# fails at once instead of after sending 20 MB.
+# Limits the API reference documents (speech-to-text, voice creation, rate limits). Checked
+# client-side so that a doomed upload fails at once instead of after sending 20 MB.
 ASR_MAX_BYTES: Final = 20 * 1024 * 1024
 ASR_MAX_SECONDS: Final = 3600
 ASR_MIN_SECONDS: Final = 1
@@ -88,20 +92,22 @@ PAGE_SIZE_MAX: Final = 100
 # hanging for four minutes on a dead network; 30 s bounds every REST call and each read of a
 # stream (a per-read bound, not a total one: a long clip can take minutes to stream).
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
-# WebSocket keepalive: httpx-ws (the SDK) pings every 20 s (§1.3). A ping keeps NAT/proxy
+# WebSocket keepalive: httpx-ws (the SDK) pings every 20 s. A ping keeps NAT/proxy
 # state alive across multi-second gaps in LLM text and detects a dead peer.
 LIVE_HEARTBEAT: Final = 20.0
 # How long closing a WebSocket may wait for the server's close frame: the Go SDK notes the
-# server often closes without one (§4.3), and aclose() must return promptly.
+# server often closes without one (fish-audio-go), and aclose() must return promptly.
 LIVE_CLOSE_TIMEOUT: Final = 2.0
 # Audio events are small, but aiohttp's 4 MiB default would kill a stream on one large
 # frame; the server is trusted more than that, without being unbounded.
 LIVE_MAX_MSG_SIZE: Final = 32 * 1024 * 1024
 
-# Retry policy (§1.3, §9): the docs ask clients to retry 429 and 5xx with exponential
+# Retry policy: the API reference asks clients to retry 429 and 5xx with exponential
 # backoff. 500 is left out: it usually means the request itself breaks the server.
 DEFAULT_MAX_RETRIES: Final = 3
-DEFAULT_MAX_CONCURRENCY: Final = 5  # the Starter plan's concurrent-request limit (§9)
+DEFAULT_MAX_CONCURRENCY: Final = (
+    5  # the Starter plan's concurrent-request limit (API reference, rate limits)
+)
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 RETRY_BACKOFF_BASE: Final = 0.5
 RETRY_BACKOFF_MAX: Final = 8.0

@@ -1,9 +1,9 @@
 """Typed models of Fish Audio answers and of the TTS request settings.
 
-Parsing is tolerant (PROTOCOL.md §6.6, §7): missing optional fields get defaults, unknown
-fields are ignored, and ids are read from `_id` or `id`. `as_dict()` returns JSON-ready
-data: datetimes as ISO 8601 strings and Decimal amounts as strings (a float would turn
-"12.34" into 12.339999...).
+Parsing is tolerant, as the SDK's is (the vendor's OpenAPI file marks most fields optional):
+missing optional fields get defaults, unknown fields are ignored, and ids are read from `_id`
+or `id`. `as_dict()` returns JSON-ready data: datetimes as ISO 8601 strings and Decimal
+amounts as strings (a float would turn "12.34" into 12.339999...).
 """
 
 from __future__ import annotations
@@ -118,10 +118,6 @@ def _datetime(value: Any) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -301,7 +297,7 @@ class VoiceSample(_JsonModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Voice(_JsonModel):
-    """A voice model (`ModelEntity`, PROTOCOL.md §6.6)."""
+    """A voice model (OpenAPI `ModelEntity`)."""
 
     id: str
     type: str = "tts"
@@ -433,7 +429,7 @@ class ASRResult(_JsonModel):
     """Result of `POST /v1/asr`.
 
     `duration` is passed on as the server states it: seconds per the API docs, although the
-    SDK's comment says milliseconds (PROTOCOL.md §5.2 CONFLICT).
+    SDK's comment says milliseconds.
     """
 
     text: str = ""
@@ -503,10 +499,10 @@ class ReferenceAudio(_JsonModel):
 class TTSOptions(_JsonModel):
     """Settings of a TTS request (HTTP, with timestamps, and live), validated on creation.
 
-    Defaults are the SDK's (PROTOCOL.md §3.1), except the model: s2.1-pro, the vendor's
-    recommended model and the server's own fallback. Settings left None are not sent, so the
-    server applies its own default. `opus_bitrate` takes both documented enums (kbps as the
-    SDK sends, bps as the OpenAPI file now says, -1000 automatic).
+    Defaults are the SDK's (fish-audio-sdk 1.3.0 TTSConfig), except the model: s2.1-pro,
+    the vendor's recommended model and the server's own fallback. Settings left None are not
+    sent, so the server applies its own default. `opus_bitrate` takes both documented enums
+    (kbps as the SDK sends, bps as the OpenAPI file now says, -1000 automatic).
 
     Raises:
         ValueError: A setting is outside the range the API accepts.
@@ -530,7 +526,7 @@ class TTSOptions(_JsonModel):
     top_p: float = 0.7
     normalize: bool = True
     chunk_length: int = 200
-    # The advanced fields of SDK 1.3 (PROTOCOL.md §3.1); None leaves the server's default.
+    # The advanced fields of SDK 1.3 (its TTSConfig); None leaves the server's default.
     max_new_tokens: int | None = None
     repetition_penalty: float | None = None
     min_chunk_length: int | None = None
@@ -595,7 +591,7 @@ class TTSOptions(_JsonModel):
             raise ValueError(f"multi-speaker dialogue needs an S2 model, not {self.model}")
 
     def to_request(self, text: str, *, include_none: bool) -> dict[str, Any]:
-        """Build the TTSRequest map, keys in the SDK's wire order (PROTOCOL.md §10-§11).
+        """Build the TTSRequest map, keys in the SDK's wire order (fish-audio-sdk 1.3.0).
 
         `prosody` is always sent, as Home Assistant's calls through the SDK do. The advanced
         fields and `normalize_loudness` are sent only when set (their wire types are not
