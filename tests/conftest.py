@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+import custom_components.fish_audio_suite as integration_init
+from custom_components.fish_audio_suite import config_flow
 from custom_components.fish_audio_suite.api import FishAudioClient
 from custom_components.fish_audio_suite.const import (
     CONF_BASE_URL,
@@ -41,14 +44,21 @@ TEST_USER_ID = "user-1"
 TEST_VOICE_NAME = "Narrator"
 
 
+# Retries must be exercised without making the suite slow: the client's real retry logic,
+# with its backoff and Retry-After capped to milliseconds through its constructor.
+FAST_RETRY: dict[str, Any] = {
+    "retry_backoff": 0.001,
+    "retry_backoff_max": 0.004,
+    "retry_after_max": 0.01,
+}
+
+
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the client's real retry logic but make its backoff sleeps tiny."""
-    defaults = FishAudioClient.__init__.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "retry_backoff", 0.01)
-    monkeypatch.setitem(defaults, "retry_backoff_max", 0.02)
-    monkeypatch.setitem(defaults, "retry_after_max", 0.05)
+    """Have the integration build its clients with fast retries (constructor arguments)."""
+    fast_client = functools.partial(FishAudioClient, **FAST_RETRY)
+    for module in (integration_init, config_flow):
+        monkeypatch.setattr(module, "FishAudioClient", fast_client)
 
 
 @pytest.fixture(autouse=True)

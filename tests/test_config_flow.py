@@ -302,7 +302,7 @@ async def test_unexpected_error(hass: HomeAssistant, emulator: FishAudioEmulator
     user_input = {CONF_BASE_URL: emulator.base_url, CONF_API_KEY: TEST_API_KEY}
     # Nothing on the wire produces a non-client error: patching is the only way here.
     with patch(
-        "custom_components.fish_audio_suite.config_flow.FishAudioClient.get_credit",
+        "custom_components.fish_audio_suite.api.FishAudioClient.get_credit",
         side_effect=RuntimeError("boom"),
     ):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)

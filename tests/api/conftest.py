@@ -8,20 +8,15 @@ import pytest
 
 from custom_components.fish_audio_suite.api import FishAudioClient
 
+# test_rest.py checks Retry-After with a client of its own.
+from ..conftest import FAST_RETRY
+
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
     from emulator import FishAudioEmulator
 
 API_KEY = "test-key"
-
-# Retries must be exercised without making the suite slow: backoff and Retry-After are
-# capped to milliseconds here; test_rest.py checks Retry-After with a client of its own.
-FAST_RETRY: dict[str, Any] = {
-    "retry_backoff": 0.001,
-    "retry_backoff_max": 0.004,
-    "retry_after_max": 0.01,
-}
 
 
 @pytest.fixture
