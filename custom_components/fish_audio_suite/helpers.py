@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import voluptuous as vol
 
 from .api import (
     FishAudioAuthenticationError,
@@ -87,9 +88,31 @@ def async_handle_error(entry: FishAudioConfigEntry, err: FishAudioError) -> str 
 
 @contextmanager
 def api_errors(entry: FishAudioConfigEntry, *, voice_id: str | None = None) -> Iterator[None]:
-    """Handle client errors raised in the block and raise them translated."""
+    """Handle client errors raised in the block and raise them translated.
+
+    The client raises ValueError for input it refuses to send (text that is not valid
+    Unicode, an id that cannot be one): the user's input, so a validation error. Its
+    message is the client's own words, never server text.
+    """
     try:
         yield
     except FishAudioError as err:
         async_handle_error(entry, err)
         raise translate_error(err, voice_id=voice_id) from err
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_input",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
+def coerce_int(value: Any) -> int:
+    """Voluptuous validator: an integer, refusing what int() cannot hold (inf, nan).
+
+    vol.Coerce(int) lets OverflowError (int(float("inf"))) escape as a raw exception.
+    """
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise vol.Invalid(f"expected an integer, got {str(value)[:20]!r}") from err

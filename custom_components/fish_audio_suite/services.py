@@ -48,7 +48,7 @@ from .api import (
 from .const import CONF_MODEL, DOMAIN
 from .files import OutputFile, async_read_files, async_write_stream, open_output
 from .fish_speech import as_fish_speech, is_fish_speech
-from .helpers import api_errors
+from .helpers import api_errors, coerce_int
 from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
 from .usage import async_record_asr, async_record_tts, async_record_voice_design
 from .voice_settings import (
@@ -117,7 +117,8 @@ TTS_CHUNK_BYTES = 64 * 1024
 REFERENCES_TOTAL_MAX_BYTES = 20 * 1024 * 1024
 
 # The client refuses other ids; checking here gives the user a translated error instead.
-_VOICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# Used with fullmatch: "$" also matches before a trailing newline.
+_VOICE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 _MB = 1024 * 1024
 
@@ -133,9 +134,9 @@ LIST_VOICES_SCHEMA = BASE_SCHEMA.extend(
         vol.Optional(ATTR_LANGUAGE): _STRING_LIST,
         vol.Optional(ATTR_SORT_BY, default="task_count"): vol.In(SORT_BY_OPTIONS),
         vol.Optional(ATTR_PAGE_SIZE, default=DEFAULT_PAGE_SIZE): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=PAGE_SIZE_MAX)
+            coerce_int, vol.Range(min=1, max=PAGE_SIZE_MAX)
         ),
-        vol.Optional(ATTR_PAGE_NUMBER, default=1): vol.All(vol.Coerce(int), vol.Range(min=1)),
+        vol.Optional(ATTR_PAGE_NUMBER, default=1): vol.All(coerce_int, vol.Range(min=1)),
     }
 )
 VOICE_ID_SCHEMA = BASE_SCHEMA.extend({vol.Required(ATTR_VOICE_ID): cv.string})
@@ -193,13 +194,11 @@ DESIGN_VOICE_SCHEMA = BASE_SCHEMA.extend(
             cv.string, vol.Length(max=VOICE_DESIGN_REFERENCE_TEXT_MAX)
         ),
         vol.Optional(ATTR_LANGUAGE): cv.string,
-        vol.Optional(ATTR_COUNT): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=VOICE_DESIGN_COUNT_MAX)
-        ),
+        vol.Optional(ATTR_COUNT): vol.All(coerce_int, vol.Range(min=1, max=VOICE_DESIGN_COUNT_MAX)),
         vol.Optional(ATTR_SPEED): vol.All(
             vol.Coerce(float), vol.Range(min=0, max=VOICE_DESIGN_SPEED_MAX, min_included=False)
         ),
-        vol.Optional(ATTR_SEED): vol.Coerce(int),
+        vol.Optional(ATTR_SEED): coerce_int,
         vol.Required(ATTR_FOLDER): cv.string,
     }
 )
@@ -229,7 +228,7 @@ def _get_entry(call: ServiceCall) -> FishAudioConfigEntry:
 def _voice_id(call: ServiceCall) -> str:
     """Return the call's voice id, refused early when it cannot be a Fish Audio id."""
     voice_id: str = call.data[ATTR_VOICE_ID]
-    if not _VOICE_ID_RE.match(voice_id):
+    if not _VOICE_ID_RE.fullmatch(voice_id):
         raise _invalid("invalid_voice_id", voice_id=voice_id)
     return voice_id
 
@@ -459,6 +458,16 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     references = await _async_references(call)
     options = _apply_references(options, references)
     fmt: SubtitleFormat | None = call.data.get(ATTR_SUBTITLES)
+    runtime = entry.runtime_data
+    timeline = Timeline()
+    # Built (and its input checked by the client) before any file exists; it sends nothing
+    # until it is read.
+    with api_errors(entry):
+        chunks: AsyncGenerator[bytes] = (
+            runtime.client.tts(message, options, chunk_size=TTS_CHUNK_BYTES)
+            if fmt is None
+            else _async_timed_audio(runtime.client.tts_with_timestamps(message, options), timeline)
+        )
     # The targets are checked and their temporary files created before any audio is paid for.
     output = await hass.async_add_executor_job(open_output, hass, call.data[ATTR_FILENAME])
     subtitles: OutputFile | None = None
@@ -468,13 +477,6 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
         except BaseException:
             await hass.async_add_executor_job(output.discard)
             raise
-    runtime = entry.runtime_data
-    timeline = Timeline()
-    chunks: AsyncGenerator[bytes] = (
-        runtime.client.tts(message, options, chunk_size=TTS_CHUNK_BYTES)
-        if subtitles is None
-        else _async_timed_audio(runtime.client.tts_with_timestamps(message, options), timeline)
-    )
     try:
         with api_errors(entry, voice_id=options.reference_id):
             size = await async_write_stream(hass, output, chunks)
@@ -501,7 +503,7 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
 
 
 # Candidate ids come from the server and become file names: only safe characters survive.
-_SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SAFE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: no trailing newline
 
 
 def _audio_extension(audio: bytes) -> str:
@@ -516,7 +518,7 @@ def _audio_extension(audio: bytes) -> str:
 
 
 def _candidate_name(candidate: VoiceDesignCandidate) -> str:
-    safe = candidate.id if _SAFE_NAME_RE.match(candidate.id) else None
+    safe = candidate.id if _SAFE_NAME_RE.fullmatch(candidate.id) else None
     if safe is None:
         safe = hashlib.sha256(candidate.id.encode()).hexdigest()[:32]
     return f"fish_audio_voice_{candidate.index}_{safe}.{_audio_extension(candidate.audio)}"

@@ -324,15 +324,19 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                 text, pending = await incoming.read_available()
             source: AsyncGenerator[bytes]
             billed: str | TextSize = text
-            if incoming is not None and pending is not None:
-                billed = incoming.sent
-                source = runtime.client.tts_live(
-                    incoming.text(text, pending), synthesis.options, flush=FlushPolicy()
-                )
-            elif text.strip():
-                source = runtime.client.tts(text, synthesis.options)
-            else:
-                raise HomeAssistantError(translation_domain=DOMAIN, translation_key="empty_message")
+            # The client checks its input as the stream is built (text it cannot send).
+            with api_errors(self.entry, voice_id=synthesis.options.reference_id):
+                if incoming is not None and pending is not None:
+                    billed = incoming.sent
+                    source = runtime.client.tts_live(
+                        incoming.text(text, pending), synthesis.options, flush=FlushPolicy()
+                    )
+                elif text.strip():
+                    source = runtime.client.tts(text, synthesis.options)
+                else:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN, translation_key="empty_message"
+                    )
             try:
                 with api_errors(self.entry, voice_id=synthesis.options.reference_id):
                     # aclosing: a consumer that stops listening releases the HTTP response

@@ -39,6 +39,7 @@ from .api import (
 )
 from .api.fish_speech import FORMATS as SPEECH_FORMATS, SETTING_RANGES as SPEECH_RANGES
 from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
+from .helpers import coerce_int
 
 # "integer": a whole number in a range; "voices": a list of voice ids (dialogue speakers).
 type SettingKind = Literal["voice", "choice", "number", "integer", "boolean", "voices"]
@@ -394,7 +395,7 @@ def validator(setting: VoiceSetting) -> Callable[[Any], Any]:
     match setting.kind:
         case "choice" if all(isinstance(choice, int) for choice in setting.choices):
             # Numeric choices (bitrates): the form and YAML may hand over "128".
-            return vol.All(vol.Coerce(int), vol.In(setting.choices))
+            return vol.All(coerce_int, vol.In(setting.choices))
         case "choice":
             return vol.In(setting.choices)
         case "number":
