@@ -38,6 +38,10 @@ DEFAULT_CONFIG_DIR: Final = REPO_ROOT / "config"  # git ignores /config/
 DEFAULT_DEMO_CONFIG_DIR: Final = DEFAULT_CONFIG_DIR / "demo"
 DEFAULT_HASS_PORT: Final = 8123
 DEFAULT_EMULATOR_PORT: Final = 8099  # the emulator's own default (emulator/__main__.py)
+# The demo's second entry: a self-hosted Fish Speech server (the emulator in that mode), one
+# port up, at a few hundred milliseconds a sentence as a small GPU takes.
+FISH_SPEECH_TITLE: Final = "Local Fish Speech"
+FISH_SPEECH_ARGS: Final = ("--fish-speech", "--sentence-latency-ms", "300")
 
 # The demo account: a newcomer logs in with these, so they are printed, not secret.
 DEMO_NAME: Final = "Demo"
@@ -160,19 +164,14 @@ def start_hass(
     )
 
 
-def start_emulator(port: int, *, api_key: str, output: IO[bytes] | None) -> subprocess.Popen[bytes]:
-    """Start the project's Fish Audio emulator on the loopback interface."""
-    command = [
-        sys.executable,
-        "-m",
-        "emulator",
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-        "--api-key",
-        api_key,
-    ]
+def start_emulator(
+    port: int, *, api_key: str | None, output: IO[bytes] | None, extra_args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """Start the project's emulator on the loopback interface (``extra_args``: its mode)."""
+    command = [sys.executable, "-m", "emulator", "--host", LOOPBACK, "--port", str(port)]
+    if api_key is not None:
+        command += ["--api-key", api_key]
+    command += extra_args
     return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
         command,
         cwd=REPO_ROOT,
@@ -540,12 +539,13 @@ async def launch_emulator(
     session: aiohttp.ClientSession,
     port: int,
     *,
-    api_key: str,
+    api_key: str | None,
     output: IO[bytes] | None,
+    extra_args: Sequence[str] = (),
 ) -> str:
     """Start the emulator, owned by ``stack``; return its base URL once it serves."""
     emulator = await stack.enter_async_context(
-        running(start_emulator(port, api_key=api_key, output=output))
+        running(start_emulator(port, api_key=api_key, output=output, extra_args=extra_args))
     )
     base_url = f"http://{LOOPBACK}:{port}"
     async with bounded(EMULATOR_START_TIMEOUT, "starting the Fish Audio emulator"):
@@ -594,16 +594,48 @@ def _banner(lines: Sequence[str]) -> None:
     print("=" * width + "\n", flush=True)
 
 
-async def _configure_demo(api: HomeAssistantApi, emulator_url: str) -> list[str]:
-    """Onboard (or log in), add the account against the emulator once, return our entities."""
+async def add_local_server(api: HomeAssistantApi, *, base_url: str) -> dict[str, Any]:
+    """Add a self-hosted Fish Speech server with the steps a user clicks.
+
+    user (menu) -> fish_speech (address, no key) -> fish_speech_menu -> fish_speech_voice
+    (the first stored voice); then the entry gets the demo's name.
+    """
+    flow = await api.call(
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": DOMAIN, "show_advanced_options": False},
+    )
+    flow = await api.flow_step(flow, {"next_step_id": "fish_speech"})
+    flow = await api.flow_step(flow, {"base_url": base_url})
+    _expect(flow, "menu", "fish_speech_menu")
+    flow = await api.flow_step(flow, {"next_step_id": "fish_speech_voice"})
+    _expect(flow, "form", "fish_speech_voice")
+    options = _voice_options(flow)
+    flow = await api.flow_step(flow, {"voice_id": options[0]["value"]} if options else {})
+    _expect(flow, "create_entry")
+    entry: dict[str, Any] = flow["result"]
+    await api.websocket(
+        {"type": "config_entries/update", "entry_id": entry["entry_id"], "title": FISH_SPEECH_TITLE}
+    )
+    return entry
+
+
+async def _configure_demo(
+    api: HomeAssistantApi, emulator_url: str, fish_speech_url: str | None = None
+) -> list[str]:
+    """Onboard (or log in), add the account (and the local server) once, return our entities."""
     await api.onboard(name=DEMO_NAME, username=DEMO_USERNAME, password=DEMO_PASSWORD, complete=True)
     await api.wait_running()
     if entries := await api.entries():
-        # Configured by an earlier demo run: the emulator listens on the same port again.
-        await api.wait_entry_loaded(entries[0]["entry_id"])
+        # Configured by an earlier demo run: the emulators listen on the same ports again.
+        for entry in entries:
+            await api.wait_entry_loaded(entry["entry_id"])
     else:
         entry = await add_account(api, base_url=emulator_url, api_key=DEMO_API_KEY)
         await api.wait_entry_loaded(entry["entry_id"])
+        if fish_speech_url is not None:
+            local = await add_local_server(api, base_url=fish_speech_url)
+            await api.wait_entry_loaded(local["entry_id"])
     entities = await api.integration_entities()
     stt = [e for e in entities if e.startswith("stt.")]
     tts = [e for e in entities if e.startswith("tts.")]
@@ -625,6 +657,7 @@ async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
     ensure_port_free(args.port, "Home Assistant (--port)")
     if args.demo:
         ensure_port_free(args.emulator_port, "the emulator (--emulator-port)")
+        ensure_port_free(args.emulator_port + 1, "the Fish Speech emulator (--emulator-port + 1)")
     prepare_config_dir(config_dir, port=args.port)
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
@@ -634,6 +667,15 @@ async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
                 stack, session, args.emulator_port, api_key=DEMO_API_KEY, output=emulator_log
             )
             print(f"Fish Audio emulator: {emulator_url} (log: {config_dir / 'emulator.log'})")
+            fish_speech_url = await launch_emulator(
+                stack,
+                session,
+                args.emulator_port + 1,
+                api_key=None,
+                output=emulator_log,
+                extra_args=FISH_SPEECH_ARGS,
+            )
+            print(f"Fish Speech server (emulated): {fish_speech_url}")
         # Home Assistant's output goes to this terminal, as `hass` alone would. No --skip-pip:
         # Home Assistant installs what integrations need, the frontend at the very first start.
         hass, api = await launch_hass(
@@ -648,11 +690,13 @@ async def develop(args: argparse.Namespace, hass_args: Sequence[str]) -> int:
         )
         lines = [f"Home Assistant: {api.base_url}   (config: {config_dir})"]
         if args.demo:
-            entities = await _configure_demo(api, emulator_url)
+            entities = await _configure_demo(api, emulator_url, fish_speech_url)
             lines += [
                 f"Log in as: {DEMO_USERNAME} / {DEMO_PASSWORD}",
                 f"Fish Audio Suite is configured against the emulator {emulator_url}",
-                f"(API key {DEMO_API_KEY}; no Fish Audio account needed). Entities:",
+                f"(API key {DEMO_API_KEY}; no Fish Audio account needed), and a second entry,",
+                f"{FISH_SPEECH_TITLE!r}, against an emulated Fish Speech server:",
+                f"{fish_speech_url}. Entities:",
                 *(f"  {entity_id}" for entity_id in entities),
                 f"Assist: the assistant {ASSISTANT_NAME!r} (our speech-to-text, a Fish voice).",
                 "Try: Settings > Devices & services > Fish Audio Suite;",

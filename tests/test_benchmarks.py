@@ -138,3 +138,16 @@ def test_sdk_figures(smoke: dict[str, Any]) -> None:
         if task in STREAM_TASKS:
             assert sdk[task]["bytes"] > 0, task
     assert sdk["__env__"]["fish-audio-sdk"] == "1.1.0"
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_fish_speech_benchmark_smoke() -> None:
+    """The Fish Speech figures exist; sentence by sentence makes one request per batch."""
+    from benchmarks.fish_speech import run, table  # noqa: PLC0415 - imports the client
+
+    results = await run(1, 0.0)
+    assert len(results) == 8
+    requests = {name.rsplit(":", 1)[0]: count for name, (_summary, count) in results.items()}
+    assert requests["LLM reply, whole text then one request"] == 1
+    assert requests["LLM reply, sentence by sentence"] > 1
+    assert table(results).count("\n") == 9

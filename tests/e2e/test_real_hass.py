@@ -31,8 +31,11 @@ import pytest
 from emulator.const import DEFAULT_TRANSCRIPT
 from scripts.demo import (
     DOMAIN,
+    FISH_SPEECH_ARGS,
+    FISH_SPEECH_TITLE,
     HomeAssistantApi,
     add_account,
+    add_local_server,
     free_port,
     launch_emulator,
     launch_hass,
@@ -175,6 +178,30 @@ async def check_tts(api: HomeAssistantApi, emulator_url: str, tts_entity: str) -
     assert requests[0]["method"] == "POST"
     assert requests[0]["decoded"]["text"] == MESSAGE
     assert requests[0]["decoded"]["format"] == "mp3"
+
+
+async def check_local_server(api: HomeAssistantApi, server_url: str) -> None:
+    """Add the demo's second entry, a self-hosted Fish Speech server, and speak with it.
+
+    The server streams headerless PCM; what the TTS proxy serves is a real WAV file (our
+    header), at the model's 44.1 kHz, and the entry has no credit sensor or speech-to-text.
+    """
+    before = set(await api.integration_entities())
+    entry = await add_local_server(api, base_url=server_url)
+    await api.wait_entry_loaded(entry["entry_id"])
+    assert [e["title"] for e in await api.entries() if e["entry_id"] == entry["entry_id"]] == [
+        FISH_SPEECH_TITLE
+    ]
+    added = set(await api.integration_entities()) - before
+    assert len(added) == 1, added
+    (tts_entity,) = added
+    assert tts_entity.startswith("tts.")
+    url = await api.call("POST", "/api/tts_get_url", {"engine_id": tts_entity, "message": MESSAGE})
+    status, audio = await api.request("GET", url["path"])
+    assert status == 200, audio[:200]
+    assert audio.startswith(b"RIFF")
+    with wave.open(io.BytesIO(audio[:44] + audio[44 : 44 + 4410 * 2])) as clip:
+        assert clip.getframerate() == 44100
 
 
 async def check_stt(api: HomeAssistantApi, emulator_url: str, stt_entity: str) -> None:
@@ -446,6 +473,16 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             )
         with steps.step("usage sensors"):
             usage = await check_usage_sensors(api, entities)
+        with steps.step("self-hosted Fish Speech server"):
+            server_url = await launch_emulator(
+                stack,
+                session,
+                free_port(),
+                api_key=None,
+                output=emulator_output,
+                extra_args=FISH_SPEECH_ARGS,
+            )
+            await check_local_server(api, server_url)
         with steps.step("hass stop"):
             assert await stop_process(hass) == 0
         with steps.step("hass restart: usage kept"):
