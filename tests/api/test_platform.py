@@ -77,7 +77,7 @@ def test_request_with_every_new_field() -> None:
         early_stop_threshold=0,
     )
     request = options.to_request("clone", include_none=False)
-    # SDK 1.3 order (PROTOCOL.md §11), the advanced fields last.
+    # The order of SDK 1.3's TTSRequest fields, the advanced fields last.
     assert list(request) == [
         "text", "chunk_length", "format", "sample_rate", "mp3_bitrate", "opus_bitrate",
         "references", "normalize", "latency", "prosody", "top_p", "temperature",
