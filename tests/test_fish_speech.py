@@ -22,7 +22,17 @@ import ormsgpack
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fish_audio_suite.api import FishAudioServerError, FishSpeechClient
+from custom_components.fish_audio_suite.api import (
+    FishAudioConnectionError,
+    FishAudioError,
+    FishAudioInvalidResponseError,
+    FishAudioNotFoundError,
+    FishAudioRequestError,
+    FishAudioResponseError,
+    FishAudioServerError,
+    FishAudioTimeoutError,
+    FishSpeechClient,
+)
 from custom_components.fish_audio_suite.api.fish_speech import wav_stream_header
 from custom_components.fish_audio_suite.const import (
     BACKEND_FISH_AUDIO,
@@ -35,7 +45,11 @@ from custom_components.fish_audio_suite.const import (
     SUBENTRY_VOICE,
 )
 from custom_components.fish_audio_suite.diagnostics import async_get_config_entry_diagnostics
-from custom_components.fish_audio_suite.fish_speech import server_unique_id
+from custom_components.fish_audio_suite.fish_speech import (
+    async_refresh_references,
+    server_unique_id,
+    translate_error,
+)
 from custom_components.fish_audio_suite.fish_speech_tts import FishSpeechTTSEntity
 from custom_components.fish_audio_suite.voice_settings import (
     SECTION_ADVANCED,
@@ -745,3 +759,39 @@ async def test_session_not_closed(hass: HomeAssistant, local_entry: MockConfigEn
     await hass.config_entries.async_unload(local_entry.entry_id)
     assert isinstance(client._get_session(), aiohttp.ClientSession)
     assert not client._get_session().closed
+
+
+@pytest.mark.parametrize(
+    ("error", "key"),
+    [
+        (FishAudioServerError(500, "Failed to generate speech"), "local_server_error"),
+        (FishAudioRequestError(400, "Text is too long"), "local_invalid_request"),
+        (FishAudioResponseError(418, "teapot"), "local_invalid_request"),
+        (FishAudioTimeoutError("Timeout while reading speech"), "local_timeout"),
+        (FishAudioConnectionError("refused"), "local_cannot_connect"),
+        (FishAudioInvalidResponseError("Unexpected content type"), "local_invalid_response"),
+        (FishAudioError("odd"), "local_unexpected_error"),
+        (FishAudioNotFoundError(404, "gone"), "local_invalid_request"),  # no voice named
+    ],
+)
+async def test_error_mapping(
+    hass: HomeAssistant, local_entry: MockConfigEntry, error: Exception, key: str
+) -> None:
+    """Every client error of a server maps to a translated error that names the server."""
+    translated = translate_error(local_entry, error)  # type: ignore[arg-type]
+    assert translated.translation_key == key
+    assert translated.translation_placeholders is not None
+    assert translated.translation_placeholders["account"] == local_entry.title
+
+
+async def test_refresh_failure_keeps_the_list(
+    hass: HomeAssistant,
+    speech: FishSpeechEmulator,
+    local_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A voice list that cannot be re-read after a change keeps the last one, with a warning."""
+    await speech.stop()
+    await async_refresh_references(local_entry)  # type: ignore[arg-type]
+    assert local_entry.runtime_data.references == ["kitchen-speaker", "narrator"]
+    assert "Could not refresh the voice list" in caplog.text

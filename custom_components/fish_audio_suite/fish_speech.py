@@ -29,6 +29,7 @@ from .api import (
     FishAudioAuthenticationError,
     FishAudioConnectionError,
     FishAudioError,
+    FishAudioInvalidResponseError,
     FishAudioNotFoundError,
     FishAudioRequestError,
     FishAudioResponseError,
@@ -157,6 +158,8 @@ def translate_error(
             key = "local_timeout"
         case FishAudioConnectionError():
             key = "local_cannot_connect"
+        case FishAudioInvalidResponseError():
+            key = "local_invalid_response"
         case _:
             key = "local_unexpected_error"
     if isinstance(err, FishAudioResponseError):

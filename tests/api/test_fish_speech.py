@@ -18,6 +18,7 @@ import pytest
 from custom_components.fish_audio_suite.api import (
     FishAudioAuthenticationError,
     FishAudioConnectionError,
+    FishAudioInvalidResponseError,
     FishAudioNotFoundError,
     FishAudioRequestError,
     FishAudioServerError,
@@ -335,15 +336,15 @@ async def test_json_answers_and_bad_answers(socket_enabled: None) -> None:
     async with _raw_server(handler) as url:
         async with client_for(url + "/json") as client:
             assert await client.list_references() == ["a"]
-        for prefix, match in (
-            ("/garbage", "Unreadable"),
-            ("/list", "Unexpected answer"),
-            ("/ids", "Unexpected reference list"),
-            ("/failed", "disk"),
-            ("/huge", "too large"),
+        for prefix, error, match in (
+            ("/garbage", FishAudioInvalidResponseError, "Unreadable"),
+            ("/list", FishAudioInvalidResponseError, "Unexpected answer"),
+            ("/ids", FishAudioInvalidResponseError, "Unexpected reference list"),
+            ("/failed", FishAudioServerError, "disk"),
+            ("/huge", FishAudioInvalidResponseError, "more than the 1048576"),
         ):
             async with client_for(url + prefix) as client:
-                with pytest.raises(FishAudioServerError, match=match):
+                with pytest.raises(error, match=match):
                     await client.list_references()
 
 
@@ -368,10 +369,10 @@ async def test_tts_bad_streams(socket_enabled: None) -> None:
     options = FishSpeechTTSOptions()
     async with _raw_server(handler) as url:
         async with client_for(url + "/html") as client:
-            with pytest.raises(FishAudioServerError, match="not audio"):
+            with pytest.raises(FishAudioInvalidResponseError, match="content type"):
                 await collect(client.tts("Hi.", options))
         async with client_for(url + "/empty") as client:
-            with pytest.raises(FishAudioServerError, match="no audio"):
+            with pytest.raises(FishAudioInvalidResponseError, match="no audio"):
                 await collect(client.tts("Hi.", options))
         async with client_for(url + "/stall", request_timeout=0.2) as client:
             with pytest.raises(FishAudioTimeoutError):

@@ -34,11 +34,13 @@ import aiohttp
 import ormsgpack
 from yarl import URL
 
+from ._bounds import ERROR_BODY_MAX_BYTES, check_content_type, read_capped
 from ._errors import error_from_response, sanitize
 from .const import CONTENT_TYPE_MSGPACK, DEFAULT_REQUEST_TIMEOUT, TTS_READ_SIZE, __version__
 from .exceptions import (
     FishAudioConnectionError,
     FishAudioError,
+    FishAudioInvalidResponseError,
     FishAudioResponseError,
     FishAudioServerError,
     FishAudioTimeoutError,
@@ -341,20 +343,9 @@ class FishSpeechClient:
             f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}"
         )
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
-        """Read a whole answer of at most ``limit`` bytes (a larger one is the server's fault)."""
-        parts: list[bytes] = []
-        size = 0
-        while chunk := await response.content.read(TTS_READ_SIZE):
-            size += len(chunk)
-            if size > limit:
-                raise FishAudioServerError(response.status, f"Answer to {what} is too large")
-            parts.append(chunk)
-        return b"".join(parts)
-
-    async def _fail(self, response: aiohttp.ClientResponse, what: str) -> FishAudioError:
-        """Return the exception for a non-success answer."""
-        raw = await self._read_capped(response, ANSWER_MAX_BYTES, what)
+    async def _fail(self, response: aiohttp.ClientResponse) -> FishAudioError:
+        """Return the exception for a non-success answer (its body read capped)."""
+        raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
         return error_from_response(
             response.status,
             raw,
@@ -390,8 +381,8 @@ class FishSpeechClient:
                 ) as response,
             ):
                 if not 200 <= response.status < 300:
-                    raise await self._fail(response, what)
-                body = await self._read_capped(response, ANSWER_MAX_BYTES, what)
+                    raise await self._fail(response)
+                body = await read_capped(response, ANSWER_MAX_BYTES)
                 kind = response.content_type
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._connection_error(err, f"calling {what}") from None
@@ -404,9 +395,9 @@ class FishSpeechClient:
         try:
             data = ormsgpack.unpackb(body) if "msgpack" in kind else json.loads(body)
         except (ormsgpack.MsgpackDecodeError, ValueError):
-            raise FishAudioServerError(200, f"Unreadable answer to {method} {path}") from None
+            raise FishAudioInvalidResponseError(f"Unreadable answer to {method} {path}") from None
         if not isinstance(data, dict):
-            raise FishAudioServerError(200, f"Unexpected answer to {method} {path}")
+            raise FishAudioInvalidResponseError(f"Unexpected answer to {method} {path}")
         if data.get("success") is False:  # a 2xx that reports a failure in its body
             message = sanitize(str(data.get("message") or "refused"), self._api_key)
             raise FishAudioServerError(200, message)
@@ -443,7 +434,7 @@ class FishSpeechClient:
         data = await self._call_map("GET", PATH_REFERENCES_LIST)
         ids = data.get("reference_ids")
         if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
-            raise FishAudioServerError(200, "Unexpected reference list")
+            raise FishAudioInvalidResponseError("Unexpected reference list")
         return list(ids)
 
     async def add_reference(self, reference_id: str, audio: bytes, text: str) -> None:
@@ -538,18 +529,14 @@ class FishSpeechClient:
                     )
                     if not 200 <= response.status < 300:
                         try:
-                            raise await self._fail(response, "POST /v1/tts")
+                            raise await self._fail(response)
                         finally:
                             response.close()
             except (TimeoutError, aiohttp.ClientError) as err:
                 raise self._connection_error(err, "requesting speech") from None
             try:
-                if not response.content_type.startswith("audio/") and (
-                    response.content_type != "application/octet-stream"
-                ):
-                    raise FishAudioServerError(
-                        200, f"The server sent {sanitize(response.content_type)}, not audio"
-                    )
+                # An HTML portal page or a JSON error with 200 is not speech.
+                check_content_type(response, ("audio/", "application/octet-stream"))
                 yielded = False
                 async for chunk in self._audio(response, deadline):
                     if header and not yielded:
@@ -557,7 +544,7 @@ class FishSpeechClient:
                     yielded = True
                     yield chunk
                 if not yielded:
-                    raise FishAudioServerError(200, "The server returned no audio")
+                    raise FishAudioInvalidResponseError("The server returned no audio")
             finally:
                 response.close()  # drops the connection when the consumer stopped early
         finally:
@@ -580,7 +567,7 @@ class FishSpeechClient:
                 return
             size += len(chunk)
             if size > AUDIO_MAX_BYTES:
-                raise FishAudioServerError(200, "The audio is larger than any reply should be")
+                raise FishAudioInvalidResponseError("The audio is larger than any reply should be")
             yield chunk
 
     def tts_sentences(
