@@ -339,3 +339,38 @@ async def test_voice_devices_follow_subentries(
     assert voice_device() is None
     assert entities.async_get_entity_id("tts", DOMAIN, subentry.subentry_id) is None
     assert hass.states.get(entity_id) is None
+
+
+@pytest.mark.parametrize("coordinator_name", ["coordinator", "voices"])
+@pytest.mark.parametrize(
+    ("preset", "reauth"),
+    [
+        ("500", False),
+        ("503", False),
+        ("200-html", False),
+        ("200-deep-json", False),
+        ("401-json", True),
+    ],
+)
+async def test_coordinator_faults_then_recovery(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    coordinator_name: str,
+    preset: str,
+    reauth: bool,
+) -> None:
+    """Each coordinator fails an update on a bad answer (reauth on 401) and then recovers."""
+    coordinator = getattr(init_integration.runtime_data, coordinator_name)
+    route = "GET /wallet/self/api-credit" if coordinator_name == "coordinator" else "GET /model"
+    emulator.faults.preset(route, preset, times=None)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert not coordinator.last_update_success
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == (["reauth"] if reauth else [])
+    emulator.faults.clear()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert coordinator.data

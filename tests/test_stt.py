@@ -478,7 +478,17 @@ async def test_no_credit_raises_repair_issue(
     assert issue.translation_key == ISSUE_INSUFFICIENT_CREDIT
 
 
-@pytest.mark.parametrize(("preset", "attempts"), [("500", 1), ("503", 4), ("422-list", 1)])
+@pytest.mark.parametrize(
+    ("preset", "attempts", "why"),
+    [
+        ("403", 1, "403"),
+        ("422-list", 1, "422"),
+        ("429", 4, "429"),
+        ("500", 1, "500"),
+        ("503", 4, "503"),
+        ("200-html", 1, "text/html"),
+    ],
+)
 async def test_server_errors(
     hass: HomeAssistant,
     *,
@@ -487,15 +497,21 @@ async def test_server_errors(
     caplog: pytest.LogCaptureFixture,
     preset: str,
     attempts: int,
+    why: str,
 ) -> None:
-    """Server failures (after the client's retries for 503) give an error result."""
+    """Server failures (after the client's retries for 429/503) give an error result; with
+    the fault gone the next transcription succeeds."""
     emulator.faults.preset("POST /v1/asr", preset, times=None)
 
     result = await _transcribe(hass, init_integration, _pcm(1.5))
 
-    _assert_failed(result, caplog, "Speech-to-text failed", preset[:3])
+    _assert_failed(result, caplog, "Speech-to-text failed", why)
     assert len(_asr_requests(emulator)) == attempts
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+    emulator.faults.clear()
+    result = await _transcribe(hass, init_integration, _pcm(1.5))
+    assert result.result is stt.SpeechResultState.SUCCESS
 
 
 async def test_connection_refused(

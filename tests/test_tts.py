@@ -1120,3 +1120,33 @@ async def test_voices_made_elsewhere_reach_assist(
     )
     await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert "b" * 32 in offered()
+
+
+@pytest.mark.parametrize(
+    ("preset", "key"),
+    [
+        ("401-json", "auth_failed"),
+        ("402", "insufficient_credit"),
+        ("403", "permission_denied"),
+        ("422-list", "invalid_request"),
+        ("429", "rate_limited"),
+        ("500", "server_error"),
+        ("503", "server_error"),
+        ("200-html", "invalid_response"),
+    ],
+)
+async def test_speech_faults_then_recovery(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    preset: str,
+    key: str,
+) -> None:
+    """Each refusal is its translated error; the next call, the fault gone, speaks."""
+    emulator.faults.preset("POST /v1/tts", preset, times=None)
+    with pytest.raises(HomeAssistantError) as err:
+        await _speak(hass)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    emulator.faults.clear()
+    assert await _speak(hass)
