@@ -25,18 +25,8 @@ from homeassistant.exceptions import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from yarl import URL
 
-from .api import (
-    FishAudioAuthenticationError,
-    FishAudioConnectionError,
-    FishAudioError,
-    FishAudioInvalidResponseError,
-    FishAudioNotFoundError,
-    FishAudioRequestError,
-    FishAudioResponseError,
-    FishAudioServerError,
-    FishAudioTimeoutError,
-    FishSpeechClient,
-)
+from . import helpers
+from .api import FishAudioAuthenticationError, FishAudioError, FishSpeechClient
 from .const import (
     BACKEND_FISH_AUDIO,
     BACKEND_FISH_SPEECH,
@@ -133,50 +123,59 @@ async def async_unload_entry(hass: HomeAssistant, entry: FishSpeechConfigEntry) 
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
+# The one error table (helpers.ERROR_KEYS) says what kind an error is; a server's entry shows
+# the same kinds in words that name the server instead of Fish Audio. Kinds a server cannot
+# produce (credit, live stream) keep their key.
+_LOCAL_KEYS: Final = {
+    "auth_failed": "local_auth_failed",
+    "voice_not_found": "local_voice_not_found",
+    "not_found": "local_invalid_request",
+    "permission_denied": "local_invalid_request",
+    "rate_limited": "local_invalid_request",
+    "invalid_request": "local_invalid_request",
+    "server_error": "local_server_error",
+    "timeout": "local_timeout",
+    "cannot_connect": "local_cannot_connect",
+    "invalid_response": "local_invalid_response",
+    "unexpected_error": "local_unexpected_error",
+}
+
+
 def translate_error(
     entry: FishSpeechConfigEntry, err: FishAudioError, *, voice_id: str | None = None
 ) -> HomeAssistantError:
-    """Return the translated Home Assistant error for a client error of a Fish Speech entry.
+    """Return the translated error for a client error of a Fish Speech entry (no side effects).
 
-    A refused key starts reauth. The client's messages never hold the key.
+    The kind comes from the integration's one error table; the key is the server's wording.
     """
-    placeholders: dict[str, str] = {"error": str(err), "account": entry.title}
-    match err:
-        case FishAudioAuthenticationError():
-            entry.async_start_reauth(entry.runtime_data.hass)
-            key = "local_auth_failed"
-        case FishAudioNotFoundError() if voice_id:
-            key = "local_voice_not_found"
-            placeholders["voice_id"] = voice_id
-        case FishAudioRequestError():
-            key = "local_invalid_request"
-        case FishAudioServerError():
-            key = "local_server_error"
-        case FishAudioResponseError():
-            key = "local_invalid_request"
-        case FishAudioTimeoutError():
-            key = "local_timeout"
-        case FishAudioConnectionError():
-            key = "local_cannot_connect"
-        case FishAudioInvalidResponseError():
-            key = "local_invalid_response"
-        case _:
-            key = "local_unexpected_error"
-    if isinstance(err, FishAudioResponseError):
-        placeholders["message"] = err.message
-        placeholders["status"] = str(err.status)
+    base = helpers.translate_error(err, voice_id=voice_id)
+    key = str(base.translation_key)
+    placeholders = {**(base.translation_placeholders or {}), "account": entry.title}
     return HomeAssistantError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+        translation_domain=DOMAIN,
+        translation_key=_LOCAL_KEYS.get(key, key),
+        translation_placeholders=placeholders,
     )
 
 
 @contextmanager
 def speech_errors(entry: FishSpeechConfigEntry, *, voice_id: str | None = None) -> Iterator[None]:
-    """Turn client errors raised in the block into translated Home Assistant errors."""
+    """Turn client errors raised in the block into translated Home Assistant errors.
+
+    A refused key starts reauth. Input the client refuses to send is a validation error.
+    """
     try:
         yield
     except FishAudioError as err:
+        if isinstance(err, FishAudioAuthenticationError):
+            entry.async_start_reauth(entry.runtime_data.hass)
         raise translate_error(entry, err, voice_id=voice_id) from err
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_input",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 async def async_check_reference(entry: FishSpeechConfigEntry, reference_id: str) -> None:
