@@ -48,6 +48,7 @@ from custom_components.fish_audio_suite.diagnostics import async_get_config_entr
 from custom_components.fish_audio_suite.fish_speech import (
     async_refresh_references,
     server_unique_id,
+    speech_errors,
     translate_error,
 )
 from custom_components.fish_audio_suite.fish_speech_tts import FishSpeechTTSEntity
@@ -795,3 +796,12 @@ async def test_refresh_failure_keeps_the_list(
     await async_refresh_references(local_entry)  # type: ignore[arg-type]
     assert local_entry.runtime_data.references == ["kitchen-speaker", "narrator"]
     assert "Could not refresh the voice list" in caplog.text
+
+
+async def test_refused_input_is_a_validation_error(
+    hass: HomeAssistant, local_entry: MockConfigEntry
+) -> None:
+    """Input the client refuses to send is the user's: a translated validation error."""
+    with pytest.raises(ServiceValidationError) as err, speech_errors(local_entry):  # type: ignore[arg-type]
+        raise ValueError("reference ids are 1-255 letters, digits, spaces, '-' or '_'")
+    assert err.value.translation_key == "invalid_input"
