@@ -222,7 +222,7 @@ def pad_pcm(
     """Append silence to signed PCM so that it lasts at least ``seconds`` (whole frames).
 
     A short command ("stop", "lights off") after the pipeline's voice activity detection
-    can be under the API's one-second minimum (PROTOCOL.md §5.1); silence after it changes
+    can be under the API's one-second minimum (API reference); silence after it changes
     nothing in the transcript. Audio that is long enough is returned as it is.
     """
     frames = math.ceil(seconds * pcm.sample_rate)

@@ -71,7 +71,7 @@ SUPPORTED_SAMPLE_RATES = [
 # The pairs that describe real audio: WAV carries PCM, Ogg carries Opus.
 _FORMAT_CODECS = {AudioFormats.WAV: AudioCodecs.PCM, AudioFormats.OGG: AudioCodecs.OPUS}
 _SAMPLE_WIDTH = 2  # 16-bit, the only bit rate offered
-# Clips shorter than the API's minimum (PROTOCOL.md §5.1) are padded with silence to this,
+# Clips shorter than the API's minimum (API reference) are padded with silence to this,
 # a little over it so that a server measuring the decoded audio differently still accepts.
 # Ogg/Opus cannot be padded without re-encoding: a short one is refused with a clear log.
 _PADDED = ASR_MIN_SECONDS + 0.05

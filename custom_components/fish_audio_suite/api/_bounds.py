@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .models import TTSOptions
 
-# A page of 100 voices with their samples is a few hundred KiB (PROTOCOL.md §6.1); an
+# A page of 100 voices with their samples is a few hundred KiB (OpenAPI, GET /model); an
 # ASR answer for the 60 min maximum with timestamps stays well below this as well.
 JSON_MAX_BYTES: Final = 8 * 1024 * 1024
 # Only the first ERROR_MESSAGE_MAX characters of an error body are ever shown; more is
@@ -27,9 +27,9 @@ ERROR_BODY_MAX_BYTES: Final = 64 * 1024
 _READ_PIECE: Final = 65536
 
 # What a clip can legitimately be. The API documents no maximum text length or audio
-# length (PROTOCOL.md §3.1), so the bound is generous: half a second per character (speech
+# length (OpenAPI TTSRequest), so the bound is generous: half a second per character (speech
 # is about 15 characters a second; CJK about 5), plus ten seconds, at the slowest speed the
-# API accepts (0.5), at the largest byte rate a format can have (§3.4: wav/pcm at
+# API accepts (0.5), at the largest byte rate a format can have (API reference, TTS: wav/pcm at
 # 44.1 kHz 16-bit, counted as stereo; 320 kbit/s for the compressed formats).
 AUDIO_SECONDS_PER_CHAR: Final = 0.5
 AUDIO_SECONDS_BASE: Final = 10.0

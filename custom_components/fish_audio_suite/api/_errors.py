@@ -1,6 +1,6 @@
 """Turn a failed HTTP answer into the client's exception: the only place that does so.
 
-The server answers errors in several shapes (PROTOCOL.md §8.1): JSON `{status, message,
+The server answers errors in several shapes (OpenAPI error schemas): JSON `{status, message,
 reason}`, JSON `{"detail": ...}`, a top-level JSON array of validation items (422), or plain
 text (an observed 401). All of them are accepted here.
 """

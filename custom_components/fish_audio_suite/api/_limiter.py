@@ -11,7 +11,7 @@ counts it against the account's limit, and taking the slot back later could dead
 stream whose audio is half played.
 
 Why the limit adapts: the account's real limit can be below ours (another app shares the
-account; PROTOCOL.md §9 lists 5/15/50 by plan). Each 429 lowers the limit to one below the
+account; the API reference lists 5/15/50 by plan). Each 429 lowers the limit to one below the
 number of requests then running (never below one); each success while all allowed slots
 are busy raises it by a small fraction (``1 / (GROWTH_STEPS * limit)``), so it climbs back
 one slot per a few dozen such successes and never above the configured maximum. A burst

@@ -1,4 +1,4 @@
-"""Asynchronous client for the Fish Audio API (PROTOCOL.md is the wire reference)."""
+"""Asynchronous client for the Fish Audio API (OpenAPI file, SDK)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ _API_KEY = re.compile(r"[\x21-\x7e]{1,1024}")
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,64}")
 # What a JSON answer may be (the API declares application/json on every JSON endpoint).
 _JSON_TYPES = ("application/json",)
-# Audio answers: the API does not declare a type (PROTOCOL.md §3.2), so anything that is
+# Audio answers: the API does not declare a type (OpenAPI, TTS responses), so anything that is
 # not obviously a page or a document is accepted; text/html from a captive portal is not.
 _AUDIO_TYPES = ("audio/", "application/octet-stream", "binary/octet-stream", "video/ogg")
 # The timestamped stream is Server-Sent Events (OpenAPI); its audio is base64 in JSON with
@@ -160,7 +160,7 @@ def check_text(value: str, name: str) -> str:
 
 
 def _bool(value: bool) -> str:
-    # aiohttp refuses bool query values and the API expects lowercase words (§14.1).
+    # aiohttp refuses bool query values and the API expects lowercase words.
     return "true" if value else "false"
 
 
@@ -596,7 +596,7 @@ class FishAudioClient:
         title_language: Sequence[str] | str | None = None,
         sort_by: str = "task_count",
     ) -> VoicePage:
-        """List voice models (`GET /model`), in the SDK's query order (PROTOCOL.md §6.1).
+        """List voice models (`GET /model`), in the SDK's query order.
 
         Args:
             page_size: Items per page, 1..100.
@@ -662,7 +662,7 @@ class FishAudioClient:
         visibility: str = "private",
         enhance_audio_quality: bool = True,
     ) -> Voice:
-        """Clone a voice (`POST /model`, multipart in the SDK's part order, §6.3).
+        """Clone a voice (`POST /model`, multipart in the SDK's part order).
 
         Never retried: a retry after a lost answer could create the voice twice.
 
@@ -731,7 +731,7 @@ class FishAudioClient:
         tags: Sequence[str] | None = None,
         cover_image: bytes | None = None,
     ) -> None:
-        """Change a voice (`PATCH /model/{id}`); only the given fields are sent (§6.4).
+        """Change a voice (`PATCH /model/{id}`); only the given fields are sent.
 
         Sent url-encoded, or multipart when a cover image is given.
 

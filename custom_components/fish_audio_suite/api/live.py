@@ -1,4 +1,4 @@
-"""Live TTS over the `/v1/tts/live` WebSocket (PROTOCOL.md §4).
+"""Live TTS over the `/v1/tts/live` WebSocket (the vendor's asyncapi.yml).
 
 Text is forwarded the moment it arrives and flushed at sentence boundaries, so the first
 audio does not wait for the server's `chunk_length` buffer. A sender task writes
@@ -264,7 +264,7 @@ def _decode(message: aiohttp.WSMessage) -> dict[str, Any]:
     if message.type is aiohttp.WSMsgType.ERROR:
         # aiohttp reports a protocol violation (or a lost connection) this way.
         raise FishAudioWebSocketError(f"Live TTS connection lost ({type(message.data).__name__})")
-    # CLOSE, CLOSING or CLOSED: a close before `finish` is a failure (PROTOCOL.md §4.4).
+    # CLOSE, CLOSING or CLOSED: a close before `finish` is a failure (as the SDK treats it).
     raise FishAudioWebSocketError(
         "Live TTS stream closed before it finished",
         close_code=message.data if isinstance(message.data, int) else None,
@@ -281,7 +281,7 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
 
 
 def _optional_text(value: Any, secret: str | None) -> str | None:
-    # Server text, like HTTP error bodies: key removed, one line, length capped (§8).
+    # Server text, like HTTP error bodies: key removed, one line, length capped.
     text = sanitize(str(value), secret) if value is not None and value != "" else ""
     return text or None
 
