@@ -1,7 +1,8 @@
 """Client for a self-hosted Fish Speech server (fish-speech's ``tools/api_server.py``).
 
 The open model behind Fish Audio ships its own HTTP server; what it speaks differs from the
-cloud API in ways a client has to handle (the project's notes on that server, from its code):
+cloud API in ways a client has to handle (read from its code: `tools/server/views.py`,
+`tools/server/api_utils.py` and `fish_speech/utils/schema.py` of fishaudio/fish-speech):
 
 - One model, fixed when the server starts: no ``model`` header, no prosody (speed, volume),
   no sample rate, no bitrates. Sampling settings are the server's own (``ServeTTSRequest``).
