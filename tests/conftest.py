@@ -112,6 +112,8 @@ def voice_form(**values: Any) -> dict[str, Any]:
     for setting in subentry_settings():  # a select submits its option as a string
         if setting.kind == "choice" and flat.get(setting.key) is not None:
             flat[setting.key] = str(flat[setting.key])
+    if not flat.get(CONF_VOICE_ID):
+        flat.pop(CONF_VOICE_ID, None)  # a picker left empty is not submitted
     advanced = {s.key: flat.pop(s.key) for s in subentry_settings() if s.advanced and s.key in flat}
     return {**flat, SECTION_ADVANCED: advanced}
 

@@ -12,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.fish_audio_suite.config_flow import CONF_PASTED_VOICE_ID, OWN_VOICE_MARK
 from custom_components.fish_audio_suite.const import (
     BACKEND_FISH_AUDIO,
     CONF_BACKEND,
@@ -107,8 +108,11 @@ async def test_custom_endpoint_with_first_voice(
         v["_id"] for v in emulator.state.voices.values() if v["author"]["_id"] == TEST_USER_ID
     }
     assert {o["value"] for o in options[: len(own_ids)]} == own_ids
+    # The frontend sorts options by label, so the labels themselves mark the own voices.
+    assert all(o["label"].startswith(f"{OWN_VOICE_MARK} ") for o in options[: len(own_ids)])
     assert all("uses" not in o["label"] for o in options[: len(own_ids)])
     assert all("uses" in o["label"] for o in options[len(own_ids) :])
+    assert not any(OWN_VOICE_MARK in o["label"] for o in options[len(own_ids) :])
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         voice_form(**{CONF_VOICE_ID: voice["_id"], CONF_MODEL: "s2-pro"}),
@@ -122,6 +126,46 @@ async def test_custom_endpoint_with_first_voice(
     assert subentry.data[CONF_NAME] == voice["title"]
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_voice_search_without_match(hass: HomeAssistant, emulator: FishAudioEmulator) -> None:
+    """A search that finds nothing says so on the search form; searching again works."""
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voice_search"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"search": "no voice has this title"}
+    )
+    assert result["step_id"] == "voice_search"
+    assert result["errors"] == {"base": "no_matching_voice"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"search": "narrator"}
+    )
+    assert result["step_id"] == "voice"
+    assert _voice_options(result)
+
+
+async def test_pasted_voice_id_wins_over_the_picker(
+    hass: HomeAssistant, emulator: FishAudioEmulator
+) -> None:
+    """A pasted id is used even when a voice is picked as well: the user typed it."""
+    own = _own_voice(emulator)
+    public = _public_voice(emulator)
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voice_search"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        voice_form(**{CONF_VOICE_ID: own["_id"], CONF_PASTED_VOICE_ID: public["_id"]}),
+    )
+    (subentry,) = result["result"].subentries.values()
+    assert subentry.data[CONF_VOICE_ID] == public["_id"]
+    assert CONF_PASTED_VOICE_ID not in subentry.data
+    await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -155,24 +199,24 @@ async def test_first_voice_errors_recover(hass: HomeAssistant, emulator: FishAud
     assert listing.query.get("language") == "en"
     # A pasted id that does not exist is refused on the voice field.
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "no-such-voice"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "no-such-voice"})
     )
-    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    assert result["errors"] == {CONF_PASTED_VOICE_ID: "voice_not_found"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "../wallet/self"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "../wallet/self"})
     )
-    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    assert result["errors"] == {CONF_PASTED_VOICE_ID: "voice_not_found"}
     # The API failing while checking the id is a connection error.
     emulator.faults.preset("GET /model/*", "500")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "another-voice"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "another-voice"})
     )
     assert result["errors"] == {"base": "cannot_connect"}
     # A pasted id of a public voice the search did not list works (looked up by id); an
     # empty name takes the voice's title.
     public = next(v for v in emulator.state.voices.values() if v["languages"] == ["zh"])
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: f" {public['_id']} ", CONF_NAME: ""})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (subentry,) = result["result"].subentries.values()
@@ -452,17 +496,17 @@ async def test_add_voice_subentry(
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["step_id"] == "voice"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "missing"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "missing"})
     )
-    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    assert result["errors"] == {CONF_PASTED_VOICE_ID: "voice_not_found"}
     # A pasted page URL is not a voice id: refused before any request.
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "https://fish.audio/m/abc/"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "https://fish.audio/m/abc/"})
     )
-    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    assert result["errors"] == {CONF_PASTED_VOICE_ID: "voice_not_found"}
     emulator.faults.preset("GET /model/*", "500")
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "missing"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "missing"})
     )
     assert result["errors"] == {"base": "cannot_connect"}
     # No voice id: Fish Audio's default voice, named by the user.
@@ -485,12 +529,16 @@ async def test_reconfigure_voice_subentry(
     emulator.state.voices.pop(subentry.data[CONF_VOICE_ID])  # no longer listed
     result = await init_integration.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
     assert result["step_id"] == "voice"
-    assert _voice_options(result)[0]["value"] == subentry.data[CONF_VOICE_ID]
+    # Fish Audio no longer knows the voice: it keeps the name the user knows it by.
+    assert _voice_options(result)[0] == {
+        "value": subentry.data[CONF_VOICE_ID],
+        "label": subentry.title,
+    }
     public = _public_voice(emulator)
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], voice_form(**{CONF_VOICE_ID: "gone"})
+        result["flow_id"], voice_form(**{CONF_PASTED_VOICE_ID: "gone"})
     )
-    assert result["errors"] == {CONF_VOICE_ID: "voice_not_found"}
+    assert result["errors"] == {CONF_PASTED_VOICE_ID: "voice_not_found"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         voice_form(

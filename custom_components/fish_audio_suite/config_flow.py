@@ -87,6 +87,12 @@ if TYPE_CHECKING:
 DEFAULT_TITLE = "Fish Audio"
 CONF_SEARCH = "search"
 CONF_LANGUAGE = "language"
+# A voice id pasted from fish.audio: a field of its own beside the picker, whose free text
+# (custom_value) would make the frontend show the bare id instead of the voice's title.
+CONF_PASTED_VOICE_ID = "pasted_voice_id"
+# Marks the account's own voices in the picker: the frontend sorts options by label, so
+# order alone cannot say which voices are the user's; a symbol needs no translation.
+OWN_VOICE_MARK = "★"
 
 API_KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 CLOUD_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): API_KEY_SELECTOR})
@@ -111,11 +117,10 @@ SEARCH_SCHEMA = vol.Schema(
 def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> Any:
     """Return the form selector of a voice setting."""
     if setting.kind == "voice":
-        # custom_value: a pasted voice id from fish.audio works even if it is not listed.
+        # No custom_value: with it the frontend shows the picked option's value (the id), not
+        # its label. A pasted id goes into its own field (CONF_PASTED_VOICE_ID).
         return SelectSelector(
-            SelectSelectorConfig(
-                options=voices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-            )
+            SelectSelectorConfig(options=voices, mode=SelectSelectorMode.DROPDOWN)
         )
     if setting.kind == "choice":
         choices = SelectSelectorConfig(options=[str(choice) for choice in setting.choices])
@@ -160,6 +165,8 @@ def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
             )
         )
         (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
+        if setting.kind == "voice":
+            main[vol.Optional(CONF_PASTED_VOICE_ID)] = TextSelector()
     # The default: a client of the flow API that leaves the section out gets its defaults.
     # It holds them, not {}: the frontend starts a section from the section's default, and
     # with {} a new voice's advanced settings would look unset.
@@ -179,6 +186,8 @@ def _form_values(data: Mapping[str, Any], backend: str) -> dict[str, Any]:
     values: dict[str, Any] = {key: data[key] for key in (CONF_NAME,) if key in data}
     advanced: dict[str, Any] = {}
     for setting in _form_settings(backend):
+        if setting.kind == "voice" and not data.get(setting.key):
+            continue  # the default voice: an empty picker (no option has an empty value)
         if setting.key in data:
             value = data[setting.key]
             if setting.kind == "choice" and value is not None:
@@ -198,6 +207,9 @@ def _stored_values(
     """
     flat = {**user_input, **user_input.get(SECTION_ADVANCED, {})}
     flat.pop(SECTION_ADVANCED, None)
+    # A pasted id wins over the picker: the user typed it on purpose.
+    if pasted := str(flat.pop(CONF_PASTED_VOICE_ID, None) or "").strip():
+        flat[CONF_VOICE_ID] = pasted
     for setting in subentry_settings(backend):
         if setting.key in flat and setting.kind != "voice":
             flat[setting.key] = validator(setting)(flat[setting.key])
@@ -207,7 +219,7 @@ def _stored_values(
 def _voice_label(voice: Voice, *, own: bool) -> str:
     languages = ", ".join(voice.languages)
     label = f"{voice.title} ({languages})" if languages else voice.title
-    return label if own else f"{label} · {voice.task_count:,} uses"
+    return f"{OWN_VOICE_MARK} {label}" if own else f"{label} · {voice.task_count:,} uses"
 
 
 class SettingNotForModelError(Exception):
@@ -242,9 +254,18 @@ class VoiceCatalog:
         self.options: list[SelectOptionDict] = []
 
     async def async_load(
-        self, *, search: str | None = None, language: str | None = None, current: str = ""
+        self,
+        *,
+        search: str | None = None,
+        language: str | None = None,
+        current: str = "",
+        current_title: str = "",
     ) -> None:
-        """List own voices and popular (or matching) public voices."""
+        """List own voices and popular (or matching) public voices.
+
+        ``current`` (reconfigure) stays selectable, under its title, even when the lists do
+        not show it; ``current_title`` names it when Fish Audio no longer knows it.
+        """
         own = await self.client.list_voices(
             self_only=True, page_size=OWN_VOICES_LIMIT, title=search, language=language
         )
@@ -270,7 +291,12 @@ class VoiceCatalog:
                     )
         if current and current not in self.titles:
             # Keep a voice chosen earlier selectable even when the list no longer shows it.
-            self.options.insert(0, SelectOptionDict(value=current, label=current))
+            try:
+                title = (await self.client.get_voice(current)).title
+            except FishAudioNotFoundError:
+                title = current_title or current
+            self.titles[current] = title
+            self.options.insert(0, SelectOptionDict(value=current, label=title))
 
     async def async_validate(self, user_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Check a pasted voice id; return the subentry title and data.
@@ -369,6 +395,13 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
                 data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
                 errors={"base": "cannot_connect"},
             )
+        if not catalog.options and (user_input.get(CONF_SEARCH) or user_input.get(CONF_LANGUAGE)):
+            # Say so and let the user search again, rather than show an empty picker.
+            return self.async_show_form(
+                step_id="voice_search",
+                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                errors={"base": "no_matching_voice"},
+            )
         self._catalog = catalog
         return await self.async_step_voice()
 
@@ -383,8 +416,10 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
             try:
                 title, data = await catalog.async_validate(user_input)
             except (FishAudioNotFoundError, ValueError):
-                # ValueError: not even shaped like a voice id (e.g. a pasted page URL).
-                errors[CONF_VOICE_ID] = "voice_not_found"
+                # ValueError: not even shaped like a voice id (e.g. a pasted page URL). The
+                # error sits on the field the id came from.
+                pasted = str(user_input.get(CONF_PASTED_VOICE_ID) or "").strip()
+                errors[CONF_PASTED_VOICE_ID if pasted else CONF_VOICE_ID] = "voice_not_found"
             except SettingNotForModelError as err:
                 errors["base"] = "setting_not_for_model"
                 placeholders = {"setting": err.key, "model": err.model}
@@ -655,7 +690,9 @@ class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         self._voice_settings = dict(subentry.data)
         try:
-            await catalog.async_load(current=subentry.data.get(CONF_VOICE_ID, ""))
+            await catalog.async_load(
+                current=subentry.data.get(CONF_VOICE_ID, ""), current_title=subentry.title
+            )
         except FishAudioError as err:
             LOGGER.debug("Cannot list Fish Audio voices: %s", err)
             return self.async_abort(reason="cannot_connect")

@@ -40,6 +40,9 @@ SENSORS: tuple[FishAudioSensorEntityDescription, ...] = (
         key="api_credit",
         translation_key="api_credit",
         device_class=SensorDeviceClass.MONETARY,
+        # `total` (a monetary sensor may take no other): a balance that goes down with use and
+        # up with a top-up, with history graphs and long-term statistics.
+        state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement="USD",
         suggested_display_precision=2,
         value_fn=lambda data: data.credit.credit,
@@ -48,6 +51,7 @@ SENSORS: tuple[FishAudioSensorEntityDescription, ...] = (
         key="cumulative_top_up",
         translation_key="cumulative_top_up",
         device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement="USD",
         suggested_display_precision=2,
         entity_registry_enabled_default=False,
