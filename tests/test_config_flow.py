@@ -12,7 +12,11 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fish_audio_suite.config_flow import CONF_PASTED_VOICE_ID, OWN_VOICE_MARK
+from custom_components.fish_audio_suite.config_flow import (
+    CONF_PASTED_VOICE_ID,
+    OWN_VOICE_MARK,
+    _voice_schema,
+)
 from custom_components.fish_audio_suite.const import (
     BACKEND_FISH_AUDIO,
     CONF_BACKEND,
@@ -28,6 +32,7 @@ from custom_components.fish_audio_suite.const import (
     STT_LANGUAGE_AUTO,
     SUBENTRY_VOICE,
 )
+from custom_components.fish_audio_suite.voice_settings import SECTION_ADVANCED, subentry_settings
 from emulator import FishAudioEmulator
 
 from .conftest import TEST_API_KEY, TEST_USER_ID, voice_form
@@ -167,6 +172,20 @@ async def test_pasted_voice_id_wins_over_the_picker(
     assert CONF_PASTED_VOICE_ID not in subentry.data
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+def test_advanced_section_default_holds_every_inner_default() -> None:
+    """The frontend takes a section's default as its whole value: {} would leave the inner
+    required fields empty and the form refused ("Not all required fields are filled in")."""
+    schema = _voice_schema([], "fish_audio").schema
+    (marker,) = [key for key in schema if str(key) == SECTION_ADVANCED]
+    expected = {
+        s.key: str(s.default) if s.kind == "choice" else s.default
+        for s in subentry_settings()
+        if s.advanced and s.default is not None and "fish_audio" in s.backends
+    }
+    assert expected
+    assert marker.default() == expected
 
 
 def _voice_options(result: dict[str, Any]) -> list[dict[str, str]]:

@@ -36,6 +36,7 @@ from scripts.demo import (
     HomeAssistantApi,
     add_account,
     add_local_server,
+    add_assistant,
     free_port,
     launch_emulator,
     launch_hass,
@@ -451,6 +452,16 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             entry = await add_account(api, base_url=emulator_url, api_key=API_KEY)
             await api.wait_entry_loaded(entry["entry_id"])
             entities = await api.integration_entities()
+        with steps.step("assist"):
+            # The demo's Assist assistant, over the WebSocket API; a second run keeps it.
+            stt, tts = find_entity(entities, "stt."), find_entity(entities, "tts.")
+            pipeline = await add_assistant(api, stt_entity=stt, tts_entity=tts)
+            assert (pipeline["stt_engine"], pipeline["tts_engine"]) == (stt, tts)
+            assert pipeline["tts_voice"]
+            again = await add_assistant(api, stt_entity=stt, tts_entity=tts)
+            assert again["id"] == pipeline["id"]
+            listed = await api.websocket({"type": "assist_pipeline/pipeline/list"})
+            assert listed["preferred_pipeline"] == pipeline["id"]
         with steps.step("tts"):
             await check_tts(api, emulator_url, find_entity(entities, "tts."))
         with steps.step("stt"):
