@@ -22,7 +22,7 @@ import tempfile
 from typing import Any
 
 import aiohttp
-from playwright.async_api import async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError, async_playwright
 import pytest
 
 from scripts.demo import (
@@ -53,11 +53,14 @@ PASSWORD = "newcomer-password"
 MESSAGE = "Hello from the browser test of Fish Audio Suite."
 # Every wait on the page is bounded; a step of the frontend takes well under a second here.
 STEP_TIMEOUT_MS = 20_000
+# A click on a row the page is redrawing is lost; repeated after this long (see open_options).
+OPEN_RETRY_MS = 5_000
 # A flow against an unreachable address ends after the client's bounded retries.
 CONNECT_TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1280, "height": 900}
 # The start of the translated error of an HTTP 402 (strings.json, exceptions.insufficient_credit).
 INSUFFICIENT_CREDIT = "Your Fish Audio API credit is not enough for this request"
+FRONTEND_LOGGER = "[frontend.js."
 
 pytestmark = [
     pytest.mark.timeout(600),
@@ -166,6 +169,9 @@ async def test_newcomer_in_the_browser(socket_enabled: None, tmp_path: Path) -> 
         )
         # The Say without credit: Home Assistant's TTS logs the refusal it was meant to get.
         if not ("[homeassistant.components.tts]" in problem and INSUFFICIENT_CREDIT in problem)
+        # The frontend reports its own uncaught errors to the log (seen: the add-integration
+        # dialog's list while the search is typed); Home Assistant's, unless they name us.
+        and not (FRONTEND_LOGGER in problem and DOMAIN not in problem)
     ]
     assert not problems, "home-assistant.log:\n" + "\n".join(problems)
 
@@ -305,16 +311,36 @@ async def change_options(walk: Walk) -> None:
     """The account's gear icon opens the options; a changed threshold is kept."""
     await walk.goto(f"/config/integrations/integration/{DOMAIN}")
     await walk.see("Fish Audio (127.0.0.1)", exact=True)
-    await walk.page.get_by_role("button", name="Configure").filter(visible=True).first.click()
-    threshold = walk.page.get_by_role("spinbutton").filter(visible=True).first
+    threshold = await open_options(walk)
     await threshold.fill("2.5")
     await walk.shot("options")
     await walk.submit()
-    await walk.button("Finish").click()
-    await walk.page.get_by_role("button", name="Configure").filter(visible=True).first.click()
-    threshold = walk.page.get_by_role("spinbutton").filter(visible=True).first
+    finish = walk.button("Finish")
+    await finish.click()
+    await walk.text("Fish Audio options").wait_for(state="hidden")
+    threshold = await open_options(walk)
     assert await threshold.input_value() == "2.5"
-    await walk.page.keyboard.press("Escape")
+    await walk.page.get_by_role("button", name="Close").filter(visible=True).first.click()
+    await walk.text("Fish Audio options").wait_for(state="hidden")
+
+
+async def open_options(walk: Walk) -> Any:
+    """Click the account's gear icon (Configure); return the low-credit threshold field.
+
+    Saved options reload the entry, and the page redraws its rows while it does: a click in
+    that moment lands on a row being replaced, so it is repeated (three tries at most).
+    """
+    for attempt in range(3):
+        await walk.page.get_by_role("button", name="Configure").filter(visible=True).first.click()
+        try:
+            await walk.see("Fish Audio options", timeout=OPEN_RETRY_MS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    threshold = walk.page.get_by_role("spinbutton").filter(visible=True).first
+    await threshold.wait_for()
+    return threshold
 
 
 async def say(walk: Walk, api: HomeAssistantApi, emulator_url: str) -> None:
