@@ -35,8 +35,8 @@ from scripts.demo import (
     FISH_SPEECH_TITLE,
     HomeAssistantApi,
     add_account,
-    add_local_server,
     add_assistant,
+    add_local_server,
     free_port,
     launch_emulator,
     launch_hass,
@@ -203,6 +203,18 @@ async def check_local_server(api: HomeAssistantApi, server_url: str) -> None:
     assert audio.startswith(b"RIFF")
     with wave.open(io.BytesIO(audio[:44] + audio[44 : 44 + 4410 * 2])) as clip:
         assert clip.getframerate() == 44100
+
+
+async def check_assistant(api: HomeAssistantApi, entities: list[str]) -> None:
+    """The demo's Assist assistant, over the WebSocket API; a second run keeps it."""
+    stt, tts = find_entity(entities, "stt."), find_entity(entities, "tts.")
+    pipeline = await add_assistant(api, stt_entity=stt, tts_entity=tts)
+    assert (pipeline["stt_engine"], pipeline["tts_engine"]) == (stt, tts)
+    assert pipeline["tts_voice"]
+    again = await add_assistant(api, stt_entity=stt, tts_entity=tts)
+    assert again["id"] == pipeline["id"]
+    listed = await api.websocket({"type": "assist_pipeline/pipeline/list"})
+    assert listed["preferred_pipeline"] == pipeline["id"]
 
 
 async def check_stt(api: HomeAssistantApi, emulator_url: str, stt_entity: str) -> None:
@@ -453,15 +465,7 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             await api.wait_entry_loaded(entry["entry_id"])
             entities = await api.integration_entities()
         with steps.step("assist"):
-            # The demo's Assist assistant, over the WebSocket API; a second run keeps it.
-            stt, tts = find_entity(entities, "stt."), find_entity(entities, "tts.")
-            pipeline = await add_assistant(api, stt_entity=stt, tts_entity=tts)
-            assert (pipeline["stt_engine"], pipeline["tts_engine"]) == (stt, tts)
-            assert pipeline["tts_voice"]
-            again = await add_assistant(api, stt_entity=stt, tts_entity=tts)
-            assert again["id"] == pipeline["id"]
-            listed = await api.websocket({"type": "assist_pipeline/pipeline/list"})
-            assert listed["preferred_pipeline"] == pipeline["id"]
+            await check_assistant(api, entities)
         with steps.step("tts"):
             await check_tts(api, emulator_url, find_entity(entities, "tts."))
         with steps.step("stt"):
