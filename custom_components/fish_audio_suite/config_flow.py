@@ -114,13 +114,19 @@ SEARCH_SCHEMA = vol.Schema(
 )
 
 
-def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict]) -> Any:
+def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict], backend: str) -> Any:
     """Return the form selector of a voice setting."""
     if setting.kind == "voice":
-        # No custom_value: with it the frontend shows the picked option's value (the id), not
-        # its label. A pasted id goes into its own field (CONF_PASTED_VOICE_ID).
+        # Fish Audio: no custom_value, with which the frontend shows the picked option's value
+        # (a 32-character id), not its label; a pasted id has its own field
+        # (CONF_PASTED_VOICE_ID). A self-hosted server's reference ids are its voices' names,
+        # so its picker still takes one typed in.
         return SelectSelector(
-            SelectSelectorConfig(options=voices, mode=SelectSelectorMode.DROPDOWN)
+            SelectSelectorConfig(
+                options=voices,
+                custom_value=backend != BACKEND_FISH_AUDIO,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
         )
     if setting.kind == "choice":
         choices = SelectSelectorConfig(options=[str(choice) for choice in setting.choices])
@@ -164,8 +170,11 @@ def _voice_schema(voices: list[SelectOptionDict], backend: str) -> vol.Schema:
                 default=str(setting.default) if setting.kind == "choice" else setting.default,
             )
         )
-        (advanced if setting.advanced else main)[marker] = _setting_selector(setting, voices)
-        if setting.kind == "voice":
+        (advanced if setting.advanced else main)[marker] = _setting_selector(
+            setting, voices, backend
+        )
+        if setting.kind == "voice" and backend == BACKEND_FISH_AUDIO:
+            # A self-hosted server's picker lists every voice it has: nothing to paste.
             main[vol.Optional(CONF_PASTED_VOICE_ID)] = TextSelector()
     # The default: a client of the flow API that leaves the section out gets its defaults.
     # It holds them, not {}: the frontend starts a section from the section's default, and
