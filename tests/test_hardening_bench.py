@@ -1,0 +1,32 @@
+"""Smoke run of benchmarks/hardening.py, so that it cannot rot (no speed is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_hardening_benchmark_smoke() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.hardening", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    figures = json.loads(result.stdout)
+    adaptive, fixed = figures["burst"]
+    assert adaptive["mode"].startswith("adaptive")
+    assert fixed["mode"].startswith("fixed")
+    for row in (adaptive, fixed):
+        assert row["succeeded"] + row["failed"] == row["calls"]
+    soak = figures["soak"]
+    assert sum(soak["outcomes"].values()) == soak["calls"]
+    # Leaks are facts, not speeds: nothing may be left behind after the soak.
+    assert soak["tasks_left"] == 0
+    assert soak["slots_held"] == 0
