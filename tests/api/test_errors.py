@@ -22,7 +22,7 @@ from custom_components.fish_audio_suite.api._errors import (
     error_from_response,
     parse_error_body,
     parse_retry_after,
-    sanitize,
+    sanitise,
 )
 from custom_components.fish_audio_suite.api.const import ERROR_MESSAGE_MAX
 
@@ -54,11 +54,11 @@ def test_parse_retry_after_uses_the_clock() -> None:
     assert parse_retry_after("Thu, 01 Jan 2015 00:00:00 GMT") == 0.0
 
 
-def test_sanitize() -> None:
-    assert sanitize("key sk-123 leaked", "sk-123") == f"key {REDACTED} leaked"
-    assert sanitize("Authorization: Bearer abc.def", None) == f"Authorization: Bearer {REDACTED}"
-    assert sanitize("line1\r\nline2\x00", None) == "line1 line2"
-    long = sanitize("x" * 2000, None)
+def test_sanitise() -> None:
+    assert sanitise("key sk-123 leaked", "sk-123") == f"key {REDACTED} leaked"
+    assert sanitise("Authorization: Bearer abc.def", None) == f"Authorization: Bearer {REDACTED}"
+    assert sanitise("line1\r\nline2\x00", None) == "line1 line2"
+    long = sanitise("x" * 2000, None)
     assert len(long) == ERROR_MESSAGE_MAX
     assert long.endswith("…")
 

@@ -45,7 +45,7 @@ _STATUS_CLASSES: dict[int, type[FishAudioResponseError]] = {
 }
 
 
-def sanitize(text: str, secret: str | None = None) -> str:
+def sanitise(text: str, secret: str | None = None) -> str:
     """Make server text safe for a log line or an exception message.
 
     Args:
@@ -162,9 +162,9 @@ def error_from_response(
         The FishAudioResponseError subclass for the status.
     """
     message, details, reason = parse_error_body(body)
-    message = sanitize(message, secret)
+    message = sanitise(message, secret)
     if reason is not None:
-        reason = sanitize(reason, secret)
+        reason = sanitise(reason, secret)
     if not message:
         try:
             message = HTTPStatus(status).phrase

@@ -25,7 +25,7 @@ from ._bounds import (
     read_capped,
     stream_budget,
 )
-from ._errors import error_from_response, sanitize
+from ._errors import error_from_response, sanitise
 from ._limiter import SlotLimiter
 from .const import (
     ASR_MAX_BYTES,
@@ -357,7 +357,7 @@ class FishAudioClient:
             not answered and (not billed or isinstance(err, aiohttp.ServerDisconnectedError))
         )
         return FishAudioConnectionError(
-            f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}",
+            f"Error while {what}: {type(err).__name__}: {sanitise(str(err), self._api_key)}",
             retryable=retryable,
         )
 

@@ -36,7 +36,7 @@ import ormsgpack
 from yarl import URL
 
 from ._bounds import ERROR_BODY_MAX_BYTES, check_content_type, read_capped
-from ._errors import error_from_response, sanitize
+from ._errors import error_from_response, sanitise
 from .const import CONTENT_TYPE_MSGPACK, DEFAULT_REQUEST_TIMEOUT, TTS_READ_SIZE, __version__
 from .exceptions import (
     FishAudioConnectionError,
@@ -341,7 +341,7 @@ class FishSpeechClient:
         if isinstance(err, aiohttp.ClientResponseError):
             return FishAudioConnectionError(f"Invalid HTTP answer while {what}")
         return FishAudioConnectionError(
-            f"Error while {what}: {type(err).__name__}: {sanitize(str(err), self._api_key)}"
+            f"Error while {what}: {type(err).__name__}: {sanitise(str(err), self._api_key)}"
         )
 
     async def _fail(self, response: aiohttp.ClientResponse) -> FishAudioError:
@@ -400,7 +400,7 @@ class FishSpeechClient:
         if not isinstance(data, dict):
             raise FishAudioInvalidResponseError(f"Unexpected answer to {method} {path}")
         if data.get("success") is False:  # a 2xx that reports a failure in its body
-            message = sanitize(str(data.get("message") or "refused"), self._api_key)
+            message = sanitise(str(data.get("message") or "refused"), self._api_key)
             raise FishAudioServerError(200, message)
         return data
 

@@ -18,7 +18,7 @@ import aiohttp
 import ormsgpack
 
 from ._bounds import AudioBudget, audio_bytes_max, stream_budget
-from ._errors import sanitize
+from ._errors import sanitise
 from .exceptions import (
     FishAudioInvalidResponseError,
     FishAudioTimeoutError,
@@ -282,7 +282,7 @@ async def _receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
 
 def _optional_text(value: Any, secret: str | None) -> str | None:
     # Server text, like HTTP error bodies: key removed, one line, length capped.
-    text = sanitize(str(value), secret) if value is not None and value != "" else ""
+    text = sanitise(str(value), secret) if value is not None and value != "" else ""
     return text or None
 
 
