@@ -46,10 +46,11 @@ def test_manifest() -> None:
     assert client_version == manifest["version"]
 
 
-def test_manifest_requirement_matches_test_pin() -> None:
-    """The tests run against the version the manifest installs."""
+@pytest.mark.parametrize("leg", ["oldest", "newest", "latest"])
+def test_manifest_requirement_matches_test_pin(leg: str) -> None:
+    """Every test leg runs against the version the manifest installs."""
     manifest = _json(INTEGRATION / "manifest.json")
-    pins = (ROOT / "requirements_test.txt").read_text(encoding="utf-8").split()
+    pins = (ROOT / "requirements" / f"{leg}.txt").read_text(encoding="utf-8").split()
     for requirement in manifest["requirements"]:
         assert requirement in pins
 

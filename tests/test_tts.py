@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
+import io
 import time
 from typing import Any
 from unittest.mock import patch
@@ -33,6 +34,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from mutagen.mp3 import MP3
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -49,7 +51,7 @@ from custom_components.fish_audio_suite.const import (
     USAGE_REFRESH_DELAY,
     VOICES_UPDATE_INTERVAL,
 )
-from custom_components.fish_audio_suite.tts import FishAudioTTSEntity
+from custom_components.fish_audio_suite.tts import HAS_PREFERRED_BITRATE, FishAudioTTSEntity
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
@@ -145,6 +147,7 @@ async def test_entity(hass: HomeAssistant, init_integration: MockConfigEntry) ->
         "preferred_sample_rate",
         "preferred_sample_channels",
         "preferred_sample_bytes",
+        *(["preferred_bitrate"] if HAS_PREFERRED_BITRATE else []),
     ]
     assert entity.default_options == {
         "voice": OWN_VOICE,
@@ -446,6 +449,68 @@ async def test_formats(
     assert request.decoded is not None
     assert request.decoded["format"] == request_format
     assert request.decoded.get("sample_rate") == sample_rate
+
+
+async def test_preferred_bitrate_offered_where_home_assistant_has_it(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Offered where Home Assistant's tts component has the option (2026.10.4 does, 2026.2.3 not).
+
+    Where it is missing Home Assistant refuses an option an engine does not list, so it never
+    reaches the entity; the end-to-end test shows a real Home Assistant handing it over.
+    """
+    offered = "preferred_bitrate" in _entity(hass).supported_options
+    assert offered is hasattr(tts, "ATTR_PREFERRED_BITRATE")
+    assert offered is HAS_PREFERRED_BITRATE
+
+
+@pytest.mark.parametrize(
+    ("voice_settings", "options", "extension", "fields"),
+    [
+        # A bitrate Fish Audio makes is made there (mp3_bitrate in kbps, opus_bitrate in bps).
+        (voice_subentry_data(), {"preferred_bitrate": 64}, "mp3", {"mp3_bitrate": 64}),
+        (voice_subentry_data(), {"preferred_bitrate": "192"}, "mp3", {"mp3_bitrate": 192}),
+        (
+            voice_subentry_data(format="opus"),
+            {"preferred_bitrate": 48},
+            "opus",
+            {"format": "opus", "opus_bitrate": 48000},
+        ),
+        # Another MP3 bitrate: WAV from Fish Audio, which Home Assistant encodes at that rate.
+        (voice_subentry_data(), {"preferred_bitrate": 96}, "wav", {"format": "wav"}),
+        # Opus at another bitrate, or a format without one: the voice's own setting.
+        (
+            voice_subentry_data(format="opus"),
+            {"preferred_bitrate": 40},
+            "opus",
+            {"format": "opus", "opus_bitrate": -1000},
+        ),
+        (voice_subentry_data(format="wav"), {"preferred_bitrate": 64}, "wav", {"format": "wav"}),
+        (voice_subentry_data(), {"preferred_bitrate": None}, "mp3", {"mp3_bitrate": 128}),
+    ],
+)
+async def test_preferred_bitrate(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    options: dict[str, Any],
+    extension: str,
+    fields: dict[str, Any],
+) -> None:
+    """preferred_bitrate (kbps) becomes Fish Audio's own bitrate where the API has it."""
+    entity = _entity(hass)
+    assert entity.default_options is not None
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", {**entity.default_options, **options}, _once(SENTENCE))
+    )
+    assert response.extension == extension
+    audio = b"".join([chunk async for chunk in response.data_gen])
+    [request] = _tts_requests(emulator)
+    assert request.decoded is not None
+    assert {key: request.decoded[key] for key in fields} == fields
+    if extension == "mp3":
+        assert MP3(io.BytesIO(audio)).info.bitrate == fields["mp3_bitrate"] * 1000
 
 
 @pytest.mark.parametrize("voice_settings", [voice_subentry_data(format="wav")])

@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.components import tts as ha_tts
 from homeassistant.components.tts import (
     ATTR_PREFERRED_FORMAT,
     ATTR_PREFERRED_SAMPLE_BYTES,
@@ -22,7 +23,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
 import voluptuous as vol
 
-from .api import SAMPLE_RATES, FlushPolicy, TTSOptions
+from .api import MP3_BITRATES, OPUS_BITRATES_BPS, SAMPLE_RATES, FlushPolicy, TTSOptions
 from .const import (
     CONF_FORMAT,
     CONF_MODEL,
@@ -68,6 +69,25 @@ _PREFERRED_SAMPLE_OPTIONS: Final = (
     ATTR_PREFERRED_SAMPLE_CHANNELS,
     ATTR_PREFERRED_SAMPLE_BYTES,
 )
+# Newer Home Assistant releases (2026.10 and 2026.11 have it, 2026.2 not) add the TTS option
+# `preferred_bitrate` (kbps, for satellites whose decoders need a constant bitrate). Detected,
+# not assumed: where the tts component lacks it the option is not offered, and Home Assistant
+# refuses it as it refuses any option an engine does not list.
+PREFERRED_BITRATE: Final = "preferred_bitrate"
+HAS_PREFERRED_BITRATE: Final = hasattr(ha_tts, "ATTR_PREFERRED_BITRATE")
+
+
+def with_bitrate(request: TTSOptions, kbps: int) -> TTSOptions | None:
+    """Return `request` made at `kbps`, or None when Fish Audio cannot make that bitrate.
+
+    Fish Audio's `mp3_bitrate` is in kbps, `opus_bitrate` in bps (openapi.json, TTSRequest);
+    only the values the API lists can be made. Other formats have no bitrate.
+    """
+    if request.format == "mp3" and kbps in MP3_BITRATES:
+        return replace(request, mp3_bitrate=kbps)
+    if request.format == "opus" and kbps * 1000 in OPUS_BITRATES_BPS:
+        return replace(request, opus_bitrate=kbps * 1000)
+    return None
 
 
 async def async_setup_entry(
@@ -197,9 +217,12 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         The voice settings come from the table (`voice` is the API's
         reference_id). The `preferred_*` options are Home Assistant's hints (an Assist
         satellite asks for 16 kHz mono 16-bit WAV): the API makes every format it knows at
-        several rates, always mono 16-bit.
+        several rates, always mono 16-bit; `preferred_bitrate` where Home Assistant has it.
         """
-        return [*per_call_settings(), ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+        hints = [ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+        if HAS_PREFERRED_BITRATE:
+            hints.append(PREFERRED_BITRATE)
+        return [*per_call_settings(), *hints]
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
@@ -281,6 +304,9 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             # Made at the requested rate, Home Assistant's conversion (it runs whenever a
             # rate is asked for) only has to copy the samples.
             request = replace(request, sample_rate=rate)
+        bitrate = _as_int(merged.get(PREFERRED_BITRATE))
+        if bitrate is not None and (native := with_bitrate(request, bitrate)) is not None:
+            request = native
         return _Synthesis(request, extension)
 
     def _format_for(self, requested: str, merged: Mapping[str, Any]) -> tuple[str, str]:
@@ -301,6 +327,11 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         if audio_format == "pcm" and converts:
             # Headerless samples cannot be identified by ffmpeg: WAV carries the same
             # samples with the header that describes them.
+            audio_format = "wav"
+        bitrate = _as_int(merged.get(PREFERRED_BITRATE))
+        if audio_format == "mp3" and bitrate is not None and bitrate not in MP3_BITRATES:
+            # A bitrate Fish Audio does not make: it makes WAV, and Home Assistant encodes the
+            # MP3 at exactly the bitrate asked for (it converts whenever the format differs).
             audio_format = "wav"
         return audio_format, _EXTENSIONS[audio_format]
 
