@@ -201,6 +201,7 @@ async def _run(tmp_path: Path, config_dir: Path, hass_port: int, shots: Path) ->
             await integration_page(walk)
             await add_voice(walk)
             await change_options(walk)
+            await reconfigure_voice(walk)
             await say(walk, api, emulator_url)
             await say_without_credit(walk, api, emulator_url)
             await list_voices_action(walk)
@@ -322,6 +323,29 @@ async def change_options(walk: Walk) -> None:
     assert await threshold.input_value() == "2.5"
     await walk.page.get_by_role("button", name="Close").filter(visible=True).first.click()
     await walk.text("Fish Audio options").wait_for(state="hidden")
+
+
+async def reconfigure_voice(walk: Walk) -> None:
+    """A voice's gear icon: the picker shows the voice by its title.
+
+    Every gear is named "Configure"; the account's comes first, then one per voice.
+    """
+    gears = walk.page.get_by_role("button", name="Configure", exact=True).filter(visible=True)
+    for attempt in range(3):  # the page may still redraw after the options were saved
+        await gears.nth(1).click()
+        try:
+            await walk.see("Voice settings", timeout=OPEN_RETRY_MS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    picked = walk.page.get_by_role("combobox").filter(visible=True).filter(has_text="Voice")
+    await picked.filter(has_text=re.compile(r"My (Kitchen|Shared) Voice")).first.wait_for()
+    bare_id = walk.page.get_by_role("combobox").filter(has_text=re.compile(r"[0-9a-f]{24,}"))
+    assert not await bare_id.filter(visible=True).count(), "reconfigure shows a bare voice id"
+    await walk.shot("reconfigure-voice")
+    await walk.page.get_by_role("button", name="Close").filter(visible=True).first.click()
+    await walk.text("Voice settings").wait_for(state="hidden")
 
 
 async def open_options(walk: Walk) -> Any:
