@@ -259,3 +259,16 @@ def test_release_script_command_line(tmp_path: Path) -> None:
     )
     assert refused.returncode == 1
     assert "release: tag 'nope' is not vX.Y.Z" in refused.stderr
+
+
+@pytest.mark.parametrize("name", ["CONTRIBUTING.md", "CHANGELOG.md"])
+def test_paths_named_in_the_docs_exist(name: str) -> None:
+    """Every repository path the contributor docs name (scripts, tests, files) exists."""
+    text = (ROOT / name).read_text(encoding="utf-8")
+    paths = set(
+        re.findall(r"(?<![\w./-])((?:scripts|tests|benchmarks|docs|emulator)/[\w./-]*\w)", text)
+    )
+    paths |= set(re.findall(r"`([\w-]+\.(?:md|json|txt|toml|yaml))`", text))
+    assert paths, name
+    for path in sorted(paths):
+        assert (ROOT / path).exists() or (INTEGRATION / path).exists(), f"{name}: {path}"
