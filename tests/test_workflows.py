@@ -18,7 +18,10 @@ ROOT = Path(__file__).parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 # A full commit SHA, or a version tag (v1, v1.2, v1.2.3).
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@([0-9a-f]{40}|v\d+(\.\d+){0,2})")
-LEGS = ["oldest", "newest", "latest"]
+# The legs scripts/test runs, in its order (one `run_<leg>()` function each).
+LEGS = re.findall(
+    r"^run_(\w+)\(\) \{", (ROOT / "scripts" / "test").read_text("utf-8"), re.MULTILINE
+)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -86,6 +89,7 @@ def test_tests_run_every_leg_with_the_readme_command() -> None:
     """One job per leg runs the test command; the built Pythons are cached."""
     workflow = _load("tests.yml")
     (job,) = workflow["jobs"].values()
+    assert LEGS == ["oldest", "newest", "latest"]
     assert job["strategy"]["matrix"]["leg"] == LEGS
     assert job["strategy"]["fail-fast"] is False
     runs = [s["run"] for s in job["steps"] if "run" in s]
