@@ -1,0 +1,60 @@
+"""Smoke run of the user-level benchmark (``scripts/bench hass``), so that it cannot rot.
+
+It starts the emulator and a real ``hass`` with tiny sizes and one repetition, exactly as the
+measured run does; only the shape of the result is checked (every row, a first byte no later
+than the last), never a speed. Core's ``fish_audio`` is part of it when its SDK is in
+``.cache/bench-hass-sdk`` (``scripts/bench hass`` puts it there); a fresh clone reports why
+that column is missing instead of installing anything during a test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        importlib.util.find_spec("hass_frontend") is None,
+        reason="Home Assistant cannot start without home-assistant-frontend (see tests/e2e)",
+    ),
+]
+
+
+def test_hass_latency_smoke(tmp_path: Path) -> None:
+    """One repetition through a real Home Assistant: every row has a plausible figure."""
+    out = tmp_path / "result.json"
+    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "benchmarks.hass_latency", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(out.read_text())
+    who = ["ours", "floor"] + ([] if result["builtin_note"] else ["builtin"])
+    tts = {f"{case}/{name}" for case in ("mp3", "wav16k") for name in who}
+    assist = {f"assist/{name}" for name in who if name != "floor"}
+    assert set(result["summaries"]) == tts | assist
+    for key, metrics in result["summaries"].items():
+        assert metrics["first"]["n"] == 1
+        if key in tts:  # from one request: the first byte cannot come after the last
+            assert 0 < metrics["first"]["median"] <= metrics["last"]["median"], key
+    for key in assist:  # audio only after the agent's first delta
+        assert result["summaries"][key]["first"]["median"] > 0, key
+    for key in tts - {"mp3/floor", "wav16k/floor"}:
+        assert result["cpu_per_audio_minute_s"][key] >= 0
+        assert all(sample["audio_s"] > 0 for sample in result["samples"][key])
+    if result["builtin_note"]:
+        assert "fish-audio-sdk" in result["builtin_note"]
+    assert "| mp3 | ours |" in done.stdout
