@@ -25,11 +25,15 @@ from pathlib import Path
 import time
 from typing import Any, Literal
 
-import fishaudio
 from homeassistant.components import conversation
 from homeassistant.components.conversation.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.typing import ConfigType
+
+try:
+    import fishaudio
+except ImportError:  # the SDK is not on this hass's path: only the agent is wanted
+    fishaudio = None
 
 DOMAIN = "fish_audio_bench_hook"
 BASE_URL_ENV = "FISH_AUDIO_BENCH_BASE_URL"
@@ -38,21 +42,25 @@ DELTA_MS_ENV = "FISH_AUDIO_BENCH_DELTA_MS"
 AGENT_LOG_ENV = "FISH_AUDIO_BENCH_AGENT_LOG"
 DELTA_CHARS = (2, 5, 3, 8, 4, 6, 2, 7)  # token-sized pieces, a fixed pattern
 
-_original_init = fishaudio.AsyncFishAudio.__init__
 
+def _patch_sdk() -> None:
+    original_init = fishaudio.AsyncFishAudio.__init__
 
-@functools.wraps(_original_init)
-def _init_with_emulator(self: Any, *args: Any, **kwargs: Any) -> None:
-    # Only a default: a caller that names a base URL keeps it.
-    kwargs.setdefault("base_url", os.environ[BASE_URL_ENV])
-    _original_init(self, *args, **kwargs)
+    @functools.wraps(original_init)
+    def init_with_emulator(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Only a default: a caller that names a base URL keeps it.
+        kwargs.setdefault("base_url", os.environ[BASE_URL_ENV])
+        original_init(self, *args, **kwargs)
+
+    fishaudio.AsyncFishAudio.__init__ = init_with_emulator
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Install the patch (YAML ``fish_audio_bench_hook:``, set up before any config flow)."""
-    if BASE_URL_ENV not in os.environ:
-        return False  # never guess an address: without it the SDK would reach the vendor
-    fishaudio.AsyncFishAudio.__init__ = _init_with_emulator  # type: ignore[method-assign]
+    if fishaudio is not None:
+        if BASE_URL_ENV not in os.environ:
+            return False  # never guess an address: without it the SDK would reach the vendor
+        _patch_sdk()
     await hass.data[DATA_COMPONENT].async_add_entities([StreamingAgent()])
     return True
 
