@@ -146,15 +146,17 @@ async def test_read_capped_notices_a_stall_after_flowing() -> None:
     """The bound is re-armed as chunks flow, and still fires when they stop."""
     never = asyncio.Event()
 
+    # The chunks flow for longer than the first deadline (1.5 x 0.3 s), each gap a sixth of
+    # the bound, so a loaded machine's late wake-ups cannot pass for a stall.
     async def flow_then_stall() -> AsyncIterator[bytes]:
-        for _ in range(5):
-            await asyncio.sleep(0.02)
+        for _ in range(10):
+            await asyncio.sleep(0.05)
             yield b"x"
         await never.wait()
         yield b"never"  # pragma: no cover
 
-    with pytest.raises(AudioStalledError, match="5 bytes before"):
-        await read_capped(flow_then_stall(), max_bytes=100, idle_timeout=0.04)
+    with pytest.raises(AudioStalledError, match="10 bytes before"):
+        await read_capped(flow_then_stall(), max_bytes=100, idle_timeout=0.3)
 
 
 def test_wav_duration_walks_chunks() -> None:
