@@ -97,3 +97,8 @@ async def test_home_assistant_serves_the_translation(hass: HomeAssistant, lang: 
         }
         expected = {key: text for key, text in translated.items() if key.startswith(f"{category}.")}
         assert ours == expected
+
+
+def test_every_language_is_shipped() -> None:
+    """All twelve languages of issue 14 ship beside English."""
+    assert [lang for lang in LANGUAGES if lang not in PRESENT] == []
