@@ -135,11 +135,11 @@ async def test_read_capped_keeps_a_slow_stream() -> None:
     """A stream that never pauses as long as the bound is read whole, however long it runs."""
 
     async def trickle() -> AsyncIterator[bytes]:
-        for _ in range(12):  # 12 x 30 ms: seven times the 50 ms bound in all
-            await asyncio.sleep(0.03)
+        for _ in range(12):  # 12 x 50 ms: twice the 300 ms bound in all, gaps a sixth of it
+            await asyncio.sleep(0.05)
             yield b"ab"
 
-    assert await read_capped(trickle(), max_bytes=100, idle_timeout=0.05) == b"ab" * 12
+    assert await read_capped(trickle(), max_bytes=100, idle_timeout=0.3) == b"ab" * 12
 
 
 async def test_read_capped_notices_a_stall_after_flowing() -> None:
