@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from homeassistant.components import tts
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
@@ -15,13 +16,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fish_audio_suite.const import (
+    CONF_BASE_URL,
     CONF_LOW_CREDIT_THRESHOLD,
     DOMAIN,
     SUBENTRY_VOICE,
 )
 from emulator import FishAudioEmulator
 
-from .conftest import TEST_API_KEY, voice_subentry_data
+from .conftest import TEST_API_KEY, TRANSLATIONS, voice_subentry_data
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -114,6 +116,45 @@ async def test_setup_auth_failed(
     assert config_entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (
+            {CONF_BASE_URL: "http://user:secret-pass@127.0.0.1:1"},
+            "base_url must not contain a user name or password",
+        ),
+        (
+            {CONF_API_KEY: "key\nwith a newline"},
+            "api_key must be a non-empty printable ASCII string",
+        ),
+    ],
+)
+async def test_setup_refuses_unusable_stored_data(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    data: dict[str, str],
+    error: str,
+) -> None:
+    """Stored data the client refuses (written by hand, or before the flow refused it) is a
+    translated setup error, not retried for ever, with nothing sent and no secret shown."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, data={**config_entry.data, **data})
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert config_entry.reason is not None
+    message = TRANSLATIONS["exceptions"]["invalid_account_data"]["message"]
+    # Home Assistant shows the translated text (without its final full stop).
+    assert config_entry.reason.rstrip(".") == message.format(error=error).rstrip(".")
+    assert "secret-pass" not in config_entry.reason + caplog.text
+    assert "with a newline" not in config_entry.reason + caplog.text
+    assert not emulator.requests
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
 async def test_lost_and_back_logged_once(

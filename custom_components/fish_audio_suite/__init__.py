@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -43,11 +44,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) ->
         await fish_speech.async_setup_entry(hass, fish_speech.as_fish_speech(entry))
         entry.async_on_unload(entry.add_update_listener(_async_update_listener))
         return True
-    client = FishAudioClient(
-        entry.data[CONF_API_KEY],
-        session=async_get_clientsession(hass),
-        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
-    )
+    try:
+        client = FishAudioClient(
+            entry.data[CONF_API_KEY],
+            session=async_get_clientsession(hass),
+            base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
+        )
+    except ValueError as err:
+        # Stored data the client refuses to send (an address with `user:pass@`, a key no
+        # header can carry: written by hand or before the flow refused them). Retrying cannot
+        # help, so no ConfigEntryNotReady; the client's message names the field, never its value.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_account_data",
+            translation_placeholders={"error": str(err)},
+        ) from err
     coordinator = FishAudioCoordinator(hass, entry, client)
     voices = FishAudioVoicesCoordinator(hass, entry, client)
     usage = await async_get_tracker(hass, entry.entry_id)

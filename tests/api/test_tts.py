@@ -259,3 +259,48 @@ async def test_tts_streams_share_the_limit(
         start = time.monotonic()
         await asyncio.gather(collect(client, TTSOptions()), collect(client, TTSOptions()))
     assert time.monotonic() - start >= 0.4
+
+
+# The API declares no type for audio (OpenAPI, TTS responses): what is certainly not audio is
+# refused, anything else is played.
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "audio/mpeg",
+        "audio/x-some-new-codec",
+        "application/ogg",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "video/ogg",
+        "video/webm",
+    ],
+)
+async def test_tts_plays_any_type_that_may_be_audio(
+    client: FishAudioClient, emulator: FishAudioEmulator, content_type: str
+) -> None:
+    emulator.faults.http(ROUTE, 200, body=b"\xff\xfb audio", content_type=content_type)
+    assert b"".join(await collect(client, TTSOptions())) == b"\xff\xfb audio"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html",
+        "text/plain",
+        "TEXT/HTML",
+        "application/json",
+        "application/problem+json",
+        "application/xml",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "application/javascript",
+    ],
+)
+async def test_tts_refuses_what_is_certainly_not_audio(
+    client: FishAudioClient, emulator: FishAudioEmulator, content_type: str
+) -> None:
+    emulator.faults.http(ROUTE, 200, body=b"<html>portal</html>", content_type=content_type)
+    with pytest.raises(FishAudioInvalidResponseError, match="content type"):
+        await collect(client, TTSOptions())
+    # A 200 may have been billed: never retried.
+    assert len(emulator.requests) == 1

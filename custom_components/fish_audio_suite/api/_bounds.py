@@ -129,20 +129,56 @@ def stream_budget(
     )
 
 
-def check_content_type(response: aiohttp.ClientResponse, allowed: tuple[str, ...]) -> None:
-    """Refuse a success answer whose declared type is not one of `allowed`.
+# What is certainly not audio: a page, a document or an error in a text format. The API
+# declares no type for audio answers (OpenAPI, TTS responses), so audio is refused only when
+# its type is one of these, and a type the integration has never seen (application/ogg,
+# audio/x-whatever, application/octet-stream) is still played.
+NOT_AUDIO_TYPES: Final = (
+    "text/",
+    "application/json",
+    "+json",
+    "application/xml",
+    "+xml",
+    "application/xhtml+xml",
+    "application/javascript",
+    "application/ecmascript",
+)
 
-    An entry ending in "/" allows a whole family ("audio/"). A missing Content-Type is
-    accepted (aiohttp reports it as application/octet-stream).
+
+def _matches(mime: str, item: str) -> bool:
+    """Tell whether `mime` is `item`: a family ("text/"), a suffix ("+json") or exact."""
+    if item.endswith("/"):
+        return mime.startswith(item)
+    if item.startswith("+"):
+        return mime.endswith(item)
+    return mime == item
+
+
+def check_content_type(
+    response: aiohttp.ClientResponse,
+    allowed: tuple[str, ...] = (),
+    *,
+    denied: tuple[str, ...] = (),
+) -> None:
+    """Refuse a success answer whose declared type is not `allowed`, or is `denied`.
+
+    With `allowed` the answer must be one of those types (JSON endpoints, which declare
+    theirs); with `denied` only those types are refused (audio, whose type the API does not
+    declare). An entry ending in "/" is a family ("audio/"), one starting with "+" a
+    structured suffix ("+json"). A missing Content-Type is accepted (aiohttp reports it as
+    application/octet-stream).
 
     Raises:
         FishAudioInvalidResponseError: The answer is of another type (an HTML portal page).
     """
     mime = response.content_type.lower()
-    for item in allowed:
-        if mime == item or (item.endswith("/") and mime.startswith(item)):
-            return
-    if mime.endswith("+json") and "application/json" in allowed:
+    if denied:
+        refused = any(_matches(mime, item) for item in denied)
+    else:
+        refused = not any(_matches(mime, item) for item in allowed)
+        if mime.endswith("+json") and "application/json" in allowed:
+            refused = False
+    if not refused:
         return
     # The type is server text: keep it short and printable.
     shown = "".join(ch for ch in mime[:64] if ch.isprintable())

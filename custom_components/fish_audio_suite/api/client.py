@@ -20,6 +20,7 @@ from yarl import URL
 from ._bounds import (
     ERROR_BODY_MAX_BYTES,
     JSON_MAX_BYTES,
+    NOT_AUDIO_TYPES,
     AudioBudget,
     check_content_type,
     read_capped,
@@ -102,9 +103,6 @@ _API_KEY = re.compile(r"[\x21-\x7e]{1,1024}")
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,64}")
 # What a JSON answer may be (the API declares application/json on every JSON endpoint).
 _JSON_TYPES = ("application/json",)
-# Audio answers: the API does not declare a type (OpenAPI, TTS responses), so anything that is
-# not obviously a page or a document is accepted; text/html from a captive portal is not.
-_AUDIO_TYPES = ("audio/", "application/octet-stream", "binary/octet-stream", "video/ogg")
 # The timestamped stream is Server-Sent Events (OpenAPI); its audio is base64 in JSON with
 # the alignments beside it, so it may be several times the raw audio's size.
 _SSE_TYPES = ("text/event-stream",)
@@ -936,13 +934,14 @@ class FishAudioClient:
         options: TTSOptions,
         chunk_size: int,
         *,
-        content_types: tuple[str, ...] = _AUDIO_TYPES,
+        content_types: tuple[str, ...] | None = None,
         size_factor: int = 1,
     ) -> AsyncGenerator[bytes]:
         """POST a TTS request to `path` and yield the raw answer as it arrives.
 
         Retried only before a success status arrived; an answer without a byte is an
-        error. The answer must be of one of `content_types` and stays within the audio
+        error. The answer must be of one of `content_types` (None: audio, any type that is
+        not certainly something else, _bounds.NOT_AUDIO_TYPES) and stays within the audio
         budget of the text (_bounds.py), times `size_factor` for an encoded stream.
         """
         payload = ormsgpack.packb(options.to_request(text, include_none=False))
@@ -985,7 +984,7 @@ class FishAudioClient:
         payload: bytes,
         headers: Mapping[str, str],
         path: str = PATH_TTS,
-        content_types: tuple[str, ...] = _AUDIO_TYPES,
+        content_types: tuple[str, ...] | None = None,
     ) -> aiohttp.ClientResponse:
         """POST the TTS request and return the response once its status is known good."""
         session = self._get_session()
@@ -1008,6 +1007,8 @@ class FishAudioClient:
                         retry_after=response.headers.get("Retry-After"),
                         secret=self._api_key,
                     )
+                elif content_types is None:
+                    check_content_type(response, denied=NOT_AUDIO_TYPES)
                 else:
                     check_content_type(response, content_types)
         except aiohttp.ClientResponseError:

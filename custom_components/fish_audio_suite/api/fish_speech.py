@@ -35,7 +35,7 @@ import aiohttp
 import ormsgpack
 from yarl import URL
 
-from ._bounds import ERROR_BODY_MAX_BYTES, check_content_type, read_capped
+from ._bounds import ERROR_BODY_MAX_BYTES, NOT_AUDIO_TYPES, check_content_type, read_capped
 from ._errors import error_from_response, sanitise
 from .const import CONTENT_TYPE_MSGPACK, DEFAULT_REQUEST_TIMEOUT, TTS_READ_SIZE, __version__
 from .exceptions import (
@@ -537,7 +537,7 @@ class FishSpeechClient:
                 raise self._connection_error(err, "requesting speech") from None
             try:
                 # An HTML portal page or a JSON error with 200 is not speech.
-                check_content_type(response, ("audio/", "application/octet-stream"))
+                check_content_type(response, denied=NOT_AUDIO_TYPES)
                 yielded = False
                 async for chunk in self._audio(response, deadline):
                     if header and not yielded:
