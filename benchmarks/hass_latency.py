@@ -17,10 +17,17 @@ Per repetition, interleaved (ours, built-in, floor) so machine noise hits all th
 2. the same with a satellite's preferred format (wav, 16 kHz, mono, 16-bit), which makes Home
    Assistant convert with ffmpeg;
 
-and the floor: the same text straight from the emulator (raw aiohttp, no Home Assistant).
-CPU: the ``hass`` process's user+system time, with the ffmpeg children it reaped, across
-each request, divided by the minutes of audio it served. Nothing here is asserted by a test:
-the smoke run (``--smoke``) only checks that the path works.
+3. an Assist pipeline (``assist_pipeline/run``, intent to TTS) whose conversation agent
+   streams an LLM-like reply: the first audio byte after the agent's first delta, the last
+   after its last delta;
+
+and the floor: the same text straight from the emulator (raw aiohttp, no Home Assistant);
+for Assist, the very deltas the agent streamed in that repetition, on the same schedule,
+sent by the raw client of ``benchmarks.worker`` (``Floor``) to the live WebSocket with one
+flush at the first sentence end. CPU: the ``hass`` process's user+system time, with the
+ffmpeg children it reaped, across each request, divided by the minutes of audio it served.
+Nothing here is asserted by a test: the smoke run (``--smoke``) only checks that the path
+works.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
@@ -37,10 +45,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 import wave
 
 import aiohttp
+import homeassistant
 from mutagen.mp3 import MP3
 
 from scripts.demo import (
@@ -52,14 +61,26 @@ from scripts.demo import (
     prepare_config_dir,
 )
 
-from .common import ANNOUNCEMENT, API_KEY, LLM_REPLY, summarize
+from .common import ANNOUNCEMENT, API_KEY, LLM_REPLY, paced_text, summarize
+from .worker import Floor
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "benchmarks" / "hass_hook" / "fish_audio_bench_hook"
-SDK_DIR = ROOT / ".cache" / "bench-hass-sdk"
-# Core's fish_audio manifest pins fish-audio-sdk==1.1.0 (homeassistant/components/fish_audio/
-# manifest.json in 2026.2.3); the two others are the only packages of its tree .venv lacks.
-SDK_REQUIREMENTS = ("fish-audio-sdk==1.1.0", "httpx-ws==0.9.0", "wsproto==1.3.2")
+# One folder per virtual environment: what core's SDK needs beyond a venv differs by Home
+# Assistant release (2026.2.3 and 2026.10.4 lack fish-audio-sdk, httpx-ws and wsproto;
+# 2026.11.0 ships neither httpx nor pydantic either).
+SDK_DIR = (
+    ROOT
+    / ".cache"
+    / "bench-hass-sdk"
+    / f"{Path(sys.prefix).name}-py{sys.version_info.major}{sys.version_info.minor}"
+)
+BUILTIN_MANIFEST = (
+    Path(homeassistant.__file__).parent / "components" / "fish_audio" / "manifest.json"
+)
 BUILTIN = "fish_audio"
 OURS = "fish_audio_suite"
 WAV_16K = {
@@ -74,16 +95,52 @@ AGENT = "conversation.bench_streaming_agent"  # benchmarks/hass_hook: streams LL
 DELTA_MS = 30
 
 
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"]
+    return subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603
+
+
+def _missing_requirements() -> tuple[list[str], str | None]:
+    """What core's ``fish_audio`` requires that this venv lacks, as pinned ``name==version``.
+
+    Home Assistant would pip-install its manifest's requirements at startup; the benchmark
+    starts ``hass`` with ``--skip-pip`` so nothing lands in the venv. pip resolves the
+    manifest against the venv (``--dry-run --report``) and names only what it would add; a
+    package it would replace instead is refused, because on ``PYTHONPATH`` it would shadow
+    the venv's own copy for Home Assistant itself.
+    """
+    if not BUILTIN_MANIFEST.exists():
+        return [], f"this Home Assistant has no {BUILTIN} integration"
+    requirements = json.loads(BUILTIN_MANIFEST.read_text())["requirements"]
+    done = _pip("install", "--dry-run", "--report", "-", *requirements)
+    if done.returncode != 0:
+        return [], f"pip could not resolve {requirements}: {done.stderr.strip()[-300:]}"
+    wanted = [item["metadata"] for item in json.loads(done.stdout)["install"]]
+    replaced = [meta["name"] for meta in wanted if _installed(meta["name"])]
+    if replaced:
+        return [], f"{requirements} would replace this venv's {replaced}"
+    return [f"{meta['name']}=={meta['version']}" for meta in wanted], None
+
+
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def ensure_sdk(*, install: bool) -> str | None:
     """Return None when the built-in integration's SDK is importable from SDK_DIR, else why not."""
     if (SDK_DIR / "fishaudio" / "__init__.py").exists():
         return None
     if not install:
         return f"fish-audio-sdk not in {SDK_DIR.relative_to(ROOT)} (run `scripts/bench hass`)"
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    command += ["--no-deps", "--target", str(SDK_DIR), *SDK_REQUIREMENTS]
-    done = subprocess.run(command, check=False)  # noqa: S603 - fixed arguments
-    return None if done.returncode == 0 else f"pip could not install {SDK_REQUIREMENTS}"
+    missing, why_not = _missing_requirements()
+    if why_not is not None:
+        return why_not
+    done = _pip("install", "--no-deps", "--target", str(SDK_DIR), *missing)
+    return None if done.returncode == 0 else f"pip could not install {missing}"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -169,6 +226,38 @@ async def floor(
     if first is None:
         raise RuntimeError("emulator: no audio")
     return {"first": first - t0, "last": time.perf_counter() - t0}
+
+
+async def floor_assist(
+    emulator_url: str, voice: str, deltas: list[str], interval: float
+) -> dict[str, float]:
+    """The agent's deltas, on its schedule, straight to the emulator's live WebSocket.
+
+    The raw client of the client-level floor (``benchmarks.worker.Floor``: aiohttp and
+    ormsgpack, no retries or heuristics) flushes once, at the first sentence end, as our
+    default flush policy does: the earliest any client can have the first audio.
+    """
+    sent: list[float] = []
+
+    async def deltas_sent() -> AsyncIterator[str]:
+        async for delta in paced_text(deltas, interval, time.monotonic()):
+            sent.append(time.monotonic())  # handed to the sender the moment it is "written"
+            yield delta
+
+    client = Floor()
+    await client.open(emulator_url)
+    first: float | None = None
+    try:
+        async with asyncio.timeout(120):
+            async for chunk in client.live(deltas_sent(), voice, "mp3", "first"):
+                if chunk and first is None:
+                    first = time.monotonic()
+        last = time.monotonic()
+    finally:
+        await client.close()
+    if first is None:
+        raise RuntimeError("emulator live: no audio")
+    return {"first": first - sent[0], "last": last - sent[-1]}
 
 
 async def add_builtin(api: HomeAssistantApi) -> str:
@@ -257,11 +346,12 @@ async def _read_stream(api: HomeAssistantApi, url: str) -> tuple[float, float]:
 
 async def through_assist(
     api: HomeAssistantApi, pipeline_id: str, agent_log: Path, text: str
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Run text -> streaming agent -> TTS; read the TTS URL as soon as run-start names it.
 
     Returns the first audio byte after the agent's first delta and the last audio byte after
-    its last delta (the agent writes its delta times, CLOCK_MONOTONIC, to ``agent_log``).
+    its last delta (the agent writes its delta times, CLOCK_MONOTONIC, to ``agent_log``), and
+    the agent's log line (its deltas and their interval).
     The agent ends its reply with ``text``, so no two runs share a TTS cache entry.
     """
     lines_before = len(await asyncio.to_thread(_lines, agent_log))
@@ -303,7 +393,37 @@ async def through_assist(
     return {
         "first": first_audio - agent["first_delta"],
         "last": last_audio - agent["last_delta"],
+    }, agent
+
+
+async def _measure_assist(
+    api: HomeAssistantApi,
+    engines: dict[str, str],
+    *,
+    emulator: tuple[str, str],
+    agent_log: Path,
+    reps: int,
+    samples: dict[str, list[dict[str, float]]],
+) -> None:
+    """Case 3: one pipeline per engine, then the floor, interleaved per repetition."""
+    emulator_url, voice = emulator
+    stt = next(e for e in await api.integration_entities() if e.startswith("stt."))
+    pipelines = {
+        name: await add_pipeline(api, f"Bench {name}", entity, stt)
+        for name, entity in engines.items()
     }
+    for rep in range(reps):
+        agents: dict[str, dict[str, Any]] = {}
+        for name, pipeline_id in pipelines.items():
+            result, agents[name] = await through_assist(
+                api, pipeline_id, agent_log, f"Run {rep} {name}."
+            )
+            samples.setdefault(f"assist/{name}", []).append(result)
+        # The floor: the deltas ours was streamed in this repetition, on their schedule.
+        ours = agents["ours"]
+        samples.setdefault("assist/floor", []).append(
+            await floor_assist(emulator_url, voice, ours["deltas"], ours["interval"])
+        )
 
 
 def _config_dir(base: Path, port: int) -> Path:
@@ -315,7 +435,9 @@ def _config_dir(base: Path, port: int) -> Path:
     return config_dir
 
 
-async def run(reps: int, *, smoke: bool, latency_ms: int, chunk_delay_ms: int) -> dict[str, Any]:
+async def run(
+    reps: int, *, smoke: bool, latency_ms: int, chunk_delay_ms: int, segment_latency_ms: int
+) -> dict[str, Any]:
     """Start everything, measure, stop; return samples and summaries."""
     builtin_note = ensure_sdk(install=not smoke)
     message_base = "Short test." if smoke else ANNOUNCEMENT
@@ -338,6 +460,8 @@ async def run(reps: int, *, smoke: bool, latency_ms: int, chunk_delay_ms: int) -
                     str(latency_ms),
                     "--chunk-delay-ms",
                     str(chunk_delay_ms),
+                    "--segment-latency-ms",
+                    str(segment_latency_ms),
                     "--credit",
                     "1000000",
                 ),
@@ -396,17 +520,14 @@ async def run(reps: int, *, smoke: bool, latency_ms: int, chunk_delay_ms: int) -
                     samples.setdefault(f"{case}/floor", []).append(
                         await floor(session, emulator_url, voice, message, fmt)
                     )
-            ours_entities = await api.integration_entities()
-            stt = next(e for e in ours_entities if e.startswith("stt."))
-            pipelines = {
-                name: await add_pipeline(api, f"Bench {name}", entity, stt)
-                for name, entity in engines.items()
-            }
-            for rep in range(reps):
-                for name, pipeline_id in pipelines.items():
-                    samples.setdefault(f"assist/{name}", []).append(
-                        await through_assist(api, pipeline_id, agent_log, f"Run {rep} {name}.")
-                    )
+            await _measure_assist(
+                api,
+                engines,
+                emulator=(emulator_url, voice),
+                agent_log=agent_log,
+                reps=reps,
+                samples=samples,
+            )
     summaries = {
         key: {
             metric: summarize(
@@ -463,6 +584,8 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="1 repetition, no SDK install")
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--chunk-delay-ms", type=int, default=50)
+    # As the client-level benchmark (benchmarks/runner.py): each live synthesis segment costs.
+    parser.add_argument("--segment-latency-ms", type=int, default=300)
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args()
     result = asyncio.run(
@@ -471,6 +594,7 @@ def main() -> None:
             smoke=args.smoke,
             latency_ms=args.latency_ms,
             chunk_delay_ms=args.chunk_delay_ms,
+            segment_latency_ms=args.segment_latency_ms,
         )
     )
     if args.json:

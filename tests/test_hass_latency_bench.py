@@ -44,14 +44,15 @@ def test_hass_latency_smoke(tmp_path: Path) -> None:
     result: dict[str, Any] = json.loads(out.read_text())
     who = ["ours", "floor"] + ([] if result["builtin_note"] else ["builtin"])
     tts = {f"{case}/{name}" for case in ("mp3", "wav16k") for name in who}
-    assist = {f"assist/{name}" for name in who if name != "floor"}
+    assist = {f"assist/{name}" for name in who}  # the floor: the same deltas, live WebSocket
     assert set(result["summaries"]) == tts | assist
     for key, metrics in result["summaries"].items():
         assert metrics["first"]["n"] == 1
         if key in tts:  # from one request: the first byte cannot come after the last
             assert 0 < metrics["first"]["median"] <= metrics["last"]["median"], key
-    for key in assist:  # audio only after the agent's first delta
+    for key in assist:  # audio only after the first delta, and the last one after the last
         assert result["summaries"][key]["first"]["median"] > 0, key
+        assert result["summaries"][key]["last"]["median"] > 0, key
     for key in tts - {"mp3/floor", "wav16k/floor"}:
         assert result["cpu_per_audio_minute_s"][key] >= 0
         assert all(sample["audio_s"] > 0 for sample in result["samples"][key])

@@ -9,9 +9,10 @@ Assistant's loader imports this module in its executor, so the SDK import blocks
 
 It also adds ``conversation.bench_streaming_agent``: a conversation agent that streams an
 LLM-like reply (``FISH_AUDIO_BENCH_REPLY`` and the question, split into small deltas every
-``FISH_AUDIO_BENCH_DELTA_MS``) and appends the monotonic times of its first and last delta
-to ``FISH_AUDIO_BENCH_AGENT_LOG`` (one JSON line per reply; CLOCK_MONOTONIC is one clock for
-every process of the machine, so the benchmark compares them with its own).
+``FISH_AUDIO_BENCH_DELTA_MS``) and appends the monotonic times of its first and last delta,
+the deltas and their interval to ``FISH_AUDIO_BENCH_AGENT_LOG`` (one JSON line per reply;
+CLOCK_MONOTONIC is one clock for every process of the machine, so the benchmark compares
+them with its own, and replays the same deltas on the same schedule for its floor).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class StreamingAgent(conversation.ConversationEntity):
         # The question ends the reply: every run is a new message for the TTS cache.
         reply = f"{os.environ.get(REPLY_ENV, 'Nothing to say.')} {user_input.text}"
         deltas = _deltas(reply)
-        times: dict[str, float] = {}
+        times: dict[str, Any] = {"deltas": deltas, "interval": interval}
 
         async def stream() -> AsyncIterator[dict[str, Any]]:
             yield {"role": "assistant"}
