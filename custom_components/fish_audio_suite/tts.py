@@ -18,6 +18,7 @@ from homeassistant.components.tts import (
     TtsAudioType,
     Voice,
 )
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
@@ -75,6 +76,10 @@ _PREFERRED_SAMPLE_OPTIONS: Final = (
 # refuses it as it refuses any option an engine does not list.
 PREFERRED_BITRATE: Final = "preferred_bitrate"
 HAS_PREFERRED_BITRATE: Final = hasattr(ha_tts, "ATTR_PREFERRED_BITRATE")
+# Before 2026.11 Home Assistant runs ffmpeg whenever a preferred sample rate, channel count or
+# sample size is given, even one the engine made itself; 2026.11 converts only for options the
+# engine does not list (tts `_async_generate_tts_audio` in each release).
+CONVERTS_HANDLED_OPTIONS: Final = (MAJOR_VERSION, MINOR_VERSION) < (2026, 11)
 
 
 def with_bitrate(request: TTSOptions, kbps: int) -> TTSOptions | None:
@@ -301,8 +306,8 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             ) from err
         rate = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_RATE))
         if rate in SAMPLE_RATES[audio_format]:
-            # Made at the requested rate, Home Assistant's conversion (it runs whenever a
-            # rate is asked for) only has to copy the samples.
+            # Made at the requested rate: nothing left to convert (2026.11), or a conversion
+            # that only copies the samples.
             request = replace(request, sample_rate=rate)
         bitrate = _as_int(merged.get(PREFERRED_BITRATE))
         if bitrate is not None and (native := with_bitrate(request, bitrate)) is not None:
@@ -333,6 +338,15 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             # A bitrate Fish Audio does not make: it makes WAV, and Home Assistant encodes the
             # MP3 at exactly the bitrate asked for (it converts whenever the format differs).
             audio_format = "wav"
+        if (
+            audio_format == "wav"
+            and CONVERTS_HANDLED_OPTIONS
+            and any(merged.get(key) is not None for key in _PREFERRED_SAMPLE_OPTIONS)
+        ):
+            # ffmpeg runs anyway, and it writes its first output sooner from MP3 than from a
+            # WAV stream, which it reads ahead into (~1.5 s of audio against 2.5-5 s with the
+            # arguments of 2026.2 and 2026.10; benchmarks/README.md, the wav 16 kHz case).
+            audio_format = "mp3"
         return audio_format, _EXTENSIONS[audio_format]
 
     async def _audio(
