@@ -1,16 +1,19 @@
-"""What our response models cost at import, as they are and rebuilt on mashumaro.
+"""What our answer models cost at import: as shipped, as dataclasses, and on mashumaro.
 
-Usage: ``.venv/bin/python -m benchmarks.model_classes``. For every response model of
-``api/models.py`` it times (CPU, median of 15) creating the same frozen, slotted dataclass
-twice: plain, as the module does, and with mashumaro's ``DataClassDictMixin`` (what
-python-elgato uses), which generates its ``from_dict``/``to_dict`` code when the class is
-created. mashumaro itself is already imported by Home Assistant, so the difference is the
-whole import-time cost of the switch. Figures are in benchmarks/README.md.
+Usage: ``.venv/bin/python -m benchmarks.model_classes``. For every answer model of
+``api/models.py`` it times (CPU, median of 15) creating the same class three ways from the
+module's own field declarations: on ``_Model`` (as shipped: its fields collected once, no
+code generated), as a frozen, slotted, keyword-only dataclass (what the module used before),
+and that dataclass on mashumaro's ``DataClassDictMixin`` (what python-elgato uses), which
+generates its ``from_dict``/``to_dict`` code when the class is created. mashumaro itself is
+already imported by Home Assistant, so each difference is the whole import-time cost of the
+choice. Figures are in benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import statistics
 import time
 from typing import Any
@@ -19,58 +22,66 @@ from mashumaro import DataClassDictMixin
 
 from custom_components.fish_audio_suite.api import models
 
-RESPONSE_MODELS = ("Credit", "Package", "VoiceAuthor", "VoiceSample", "Voice", "VoicePage")
-RESPONSE_MODELS += ("ASRSegment", "ASRResult")
+ANSWER_MODELS = ("Credit", "Package", "VoiceAuthor", "VoiceSample", "Voice", "VoicePage")
+ANSWER_MODELS += ("ASRSegment", "ASRResult", "TimestampAlignment", "TimestampEvent")
+ANSWER_MODELS += ("VoiceDesignCandidate",)
 REPS = 15
+MISSING: Any = models._MISSING  # noqa: SLF001 - the benchmark rebuilds the module's classes
 
 
-def _fields(cls: type[Any]) -> list[tuple[str, Any, Any]]:
-    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+def _declared(cls: type[Any]) -> list[tuple[str, str, Any]]:
+    """(name, annotation, default or MISSING) of every field, from the class as shipped."""
+    hints = inspect.get_annotations(cls)
+    return [(f.name, hints[f.name], f.default) for f in cls._fields]
+
+
+def _dataclass_fields(cls: type[Any]) -> list[tuple[str, Any] | tuple[str, Any, Any]]:
     return [
-        (f.name, hints[f.name], dataclasses.field(default=f.default))
-        if f.default is not dataclasses.MISSING
-        else (f.name, hints[f.name])
-        for f in dataclasses.fields(cls)
+        (name, hint) if default is MISSING else (name, hint, dataclasses.field(default=default))
+        for name, hint, default in _declared(cls)
     ]
 
 
-def _build(*, mashumaro: bool) -> float:
-    """Create every response model once; return the CPU milliseconds it took."""
-    namespace = dict(vars(models))
+def _build(kind: str) -> float:
+    """Create every answer model once; return the CPU milliseconds it took."""
     start = time.process_time()
-    for name in RESPONSE_MODELS:
+    for name in ANSWER_MODELS:
         cls = getattr(models, name)
-        new = dataclasses.make_dataclass(
-            name,
-            _fields(cls),
-            bases=(DataClassDictMixin,) if mashumaro else (),
-            namespace={"__module__": models.__name__},
-            frozen=True,
-            slots=True,
-            kw_only=True,
-        )
-        namespace[name] = new
-        if mashumaro:
+        if kind == "model":
+            namespace: dict[str, Any] = {"__module__": models.__name__}
+            namespace["__annotations__"] = {n: hint for n, hint, _ in _declared(cls)}
+            namespace.update(
+                (n, models.wire(field.read, key=field.keys, default=default))
+                for (n, _, default), field in zip(_declared(cls), cls._fields, strict=True)
+            )
+            new = type(name, (models._Model,), namespace)  # noqa: SLF001
+        else:
+            new = dataclasses.make_dataclass(
+                name,
+                _dataclass_fields(cls),
+                bases=(DataClassDictMixin,) if kind == "mashumaro" else (),
+                namespace={"__module__": models.__name__},
+                frozen=True,
+                slots=True,
+                kw_only=True,
+            )
+        if kind == "mashumaro":
             # Nested models resolve by name in the module namespace, as they would in the file.
             vars(models)[name] = new
-    elapsed = (time.process_time() - start) * 1000
-    for name in RESPONSE_MODELS:
-        vars(models)[name] = getattr(models, name)
-    return elapsed
+    return (time.process_time() - start) * 1000
 
 
 def main() -> None:
-    """Print the two figures."""
-    originals = {name: getattr(models, name) for name in RESPONSE_MODELS}
-    plain, mash = [], []
+    """Print the three figures."""
+    originals = {name: getattr(models, name) for name in ANSWER_MODELS}
+    times: dict[str, list[float]] = {"model": [], "dataclass": [], "mashumaro": []}
     for _ in range(REPS):
-        plain.append(_build(mashumaro=False))
-        mash.append(_build(mashumaro=True))
-        vars(models).update(originals)
+        for kind, runs in times.items():
+            runs.append(_build(kind))
+            vars(models).update(originals)
     print(
-        f"{len(RESPONSE_MODELS)} response models: plain dataclasses "
-        f"{statistics.median(plain):.2f} ms CPU, mashumaro DataClassDictMixin "
-        f"{statistics.median(mash):.2f} ms CPU (median of {REPS})"
+        f"{len(ANSWER_MODELS)} answer models, CPU ms at class creation (median of {REPS}): "
+        + ", ".join(f"{kind} {statistics.median(runs):.2f}" for kind, runs in times.items())
     )
 
 

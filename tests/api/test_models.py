@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from decimal import Decimal
 import json
@@ -11,12 +12,16 @@ import pytest
 
 from custom_components.fish_audio_suite.api import (
     ASRResult,
+    ASRSegment,
     Credit,
     Package,
+    TimestampEvent,
     TTSOptions,
     Voice,
+    VoiceDesignCandidate,
     VoicePage,
 )
+from custom_components.fish_audio_suite.api.models import _Model
 
 # The credit body of PROTOCOL.md §11.
 CREDIT = {
@@ -255,3 +260,70 @@ def test_tts_options_valid_edges() -> None:
     assert options.to_request("x", include_none=False)["sample_rate"] == 48000
     assert options.as_dict()["opus_bitrate"] == 24000
     json.dumps(options.as_dict())
+
+
+# --- the declarative models themselves (`_Model`, `wire`) ---
+
+
+def test_answer_models_are_frozen_values() -> None:
+    segment = ASRSegment.from_dict({"text": "a", "start": "0.5", "end": 1})
+    assert segment == ASRSegment(text="a", start=0.5, end=1.0)
+    assert segment != ASRSegment(text="b", start=0.5, end=1.0)
+    assert segment != ("a", 0.5, 1.0)
+    assert hash(segment) == hash(ASRSegment(text="a", start=0.5, end=1.0))
+    assert repr(segment) == "ASRSegment(text='a', start=0.5, end=1.0)"
+    with pytest.raises(FrozenInstanceError):
+        segment.text = "b"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del segment.text
+
+
+def test_answer_model_arguments_are_checked() -> None:
+    with pytest.raises(TypeError, match="user_id"):
+        Credit(credit=Decimal(1))  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected"):
+        ASRSegment(text="a", speaker=1)  # type: ignore[call-arg]
+
+
+def test_a_field_no_reader_knows_is_refused_at_class_creation() -> None:
+    with pytest.raises(TypeError, match="no reader"):
+
+        class Odd(_Model):
+            values: list[int] = []  # noqa: RUF012 - the point of the test
+
+
+def test_the_first_id_that_is_not_null_wins() -> None:
+    assert Voice.from_dict({"_id": None, "id": "v"}).id == "v"
+    assert Voice.from_dict({"_id": "a", "id": "b"}).id == "a"
+
+
+@pytest.mark.parametrize(
+    ("data", "audio", "seq", "offset"),
+    [
+        ({"audio_base64": ""}, b"", 0, 0.0),
+        ({"audio_base64": "aGk=", "chunk_seq": -3, "chunk_audio_offset_sec": -1}, b"hi", 0, 0.0),
+        (
+            {"audio_base64": "aGk=", "chunk_seq": "2", "chunk_audio_offset_sec": "1.5"},
+            b"hi",
+            2,
+            1.5,
+        ),
+    ],
+)
+def test_timestamp_event(data: dict[str, Any], audio: bytes, seq: int, offset: float) -> None:
+    event = TimestampEvent.from_dict(data)
+    assert (event.audio, event.chunk_seq, event.chunk_audio_offset) == (audio, seq, offset)
+    assert event.as_dict()["audio"] == f"<{len(audio)} bytes>"
+
+
+@pytest.mark.parametrize("raw", [None, 5, "not base64!"])
+def test_timestamp_event_without_usable_audio(raw: Any) -> None:
+    with pytest.raises(ValueError, match="audio_base64"):
+        TimestampEvent.from_dict({"audio_base64": raw})
+
+
+def test_voice_design_candidate_needs_audio() -> None:
+    candidate = VoiceDesignCandidate.from_dict({"id": "c", "audio_base64": "aGk=", "index": -1})
+    assert (candidate.audio, candidate.index, candidate.text) == (b"hi", 0, None)
+    with pytest.raises(ValueError, match="audio_base64"):
+        VoiceDesignCandidate.from_dict({"id": "c", "audio_base64": ""})

@@ -4,18 +4,27 @@ Parsing is tolerant, as the SDK's is (the vendor's OpenAPI file marks most field
 missing optional fields get defaults, unknown fields are ignored, and ids are read from `_id`
 or `id`. `as_dict()` returns JSON-ready data: datetimes as ISO 8601 strings and Decimal
 amounts as strings (a float would turn "12.34" into 12.339999...).
+
+Every answer model is declared once, as its fields: a field's type says how the server's
+value is read (`_READERS`), `wire()` names another reader or wire key where the type alone
+does not say it, and one decoder (`_Model.from_dict`) reads them all. A value that is
+missing or not usable leaves the field's default; a field without a default is required
+and its absence is a `ValueError`. The models are plain frozen classes rather than
+dataclasses: `@dataclass` writes and compiles code for every class at import (about 0.5 ms
+each, measured in benchmarks/README.md), `_Model` needs none.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import FrozenInstanceError, dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+import inspect
 import math
-from typing import Any, Literal, Self, cast
+from typing import Any, ClassVar, Literal, NamedTuple, Self, cast, dataclass_transform
 
 from .const import (
     CHUNK_LENGTH_RANGE,
@@ -38,102 +47,277 @@ from .const import (
 type AudioFormat = Literal["mp3", "wav", "opus", "pcm"]
 type Latency = Literal["low", "normal", "balanced"]
 
+# What a reader returns for a value it cannot use: the field keeps its default.
+_UNUSABLE: Any = object()
+_MISSING: Any = object()
 
-def _id(data: Mapping[str, Any]) -> str | None:
-    value = data.get("_id", data.get("id"))
-    return str(value) if value is not None else None
-
-
-def _required_id(data: Mapping[str, Any]) -> str:
-    if (value := _id(data)) is None:
-        raise ValueError("missing _id")
-    return value
+type _Reader = Callable[[Any], Any]
 
 
-def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key)
-    return default if value is None else str(value)
+def _text(value: Any) -> Any:
+    return _UNUSABLE if value is None else str(value)
 
 
-def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return None if value is None else str(value)
-
-
-def _int(data: Mapping[str, Any], key: str, default: int = 0) -> int:
-    value = data.get(key)
-    if value is None or isinstance(value, bool):
-        return default
+def _integer(value: Any) -> Any:
+    # OverflowError (1e999) is left to the caller: the client reports it as unusable.
+    if isinstance(value, bool):
+        return _UNUSABLE
     try:
         return int(value)
     except (TypeError, ValueError):
-        return default
+        return _UNUSABLE
 
 
-def _float(data: Mapping[str, Any], key: str, default: float = 0.0) -> float:
-    value = data.get(key)
+def _count(value: Any) -> Any:
+    result = _integer(value)
+    return result if result is _UNUSABLE else max(0, result)
+
+
+def _real(value: Any) -> Any:
     if value is None or isinstance(value, bool):
-        return default
+        return _UNUSABLE
     try:
         result = float(value)
     except (TypeError, ValueError):
-        return default
-    return result if math.isfinite(result) else default
+        return _UNUSABLE
+    return result if math.isfinite(result) else _UNUSABLE
 
 
-def _opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
-    value = data.get(key)
-    return value if isinstance(value, bool) else None
+def _seconds(value: Any) -> Any:
+    result = _real(value)
+    return result if result is _UNUSABLE else max(0.0, result)
 
 
-def _bool(data: Mapping[str, Any], key: str, default: bool = False) -> bool:
-    value = data.get(key)
-    return value if isinstance(value, bool) else default
+def _flag(value: Any) -> Any:
+    return value if isinstance(value, bool) else _UNUSABLE
 
 
-def _decimal(value: Any) -> Decimal:
+def _amount(value: Any) -> Any:
     # str() first: Decimal(0.1) would keep the float's binary error.
     if value is None or isinstance(value, bool):
-        raise ValueError("not a decimal amount")
+        return _UNUSABLE
     try:
         result = Decimal(str(value))
-    except InvalidOperation as err:
-        raise ValueError("not a decimal amount") from err
-    if not result.is_finite():
-        raise ValueError("not a finite amount")
-    return result
+    except InvalidOperation:
+        return _UNUSABLE
+    return result if result.is_finite() else _UNUSABLE
 
 
-def _opt_decimal(value: Any) -> Decimal | None:
-    try:
-        return _decimal(value)
-    except ValueError:
-        return None
-
-
-def _datetime(value: Any) -> datetime | None:
+def _moment(value: Any) -> Any:
     if not isinstance(value, str) or not value:
-        return None
+        return _UNUSABLE
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        return None
+        return _UNUSABLE
 
 
-def _str_tuple(value: Any) -> tuple[str, ...]:
+def _texts(value: Any) -> Any:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list | tuple):
         return tuple(str(item) for item in value if item is not None)
-    return ()
+    return _UNUSABLE
+
+
+def _base64(value: Any) -> Any:
+    if not isinstance(value, str):
+        return _UNUSABLE
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return _UNUSABLE
+
+
+def _base64_nonempty(value: Any) -> Any:
+    return _base64(value) if value else _UNUSABLE
+
+
+def _many(model: type[_Model]) -> _Reader:
+    """Read a list of objects as a tuple of `model`; an item's ValueError is the list's."""
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, list):
+            return _UNUSABLE
+        return tuple(model.from_dict(item) for item in value if isinstance(item, Mapping))
+
+    return read
+
+
+def _one(model: type[_Model]) -> _Reader:
+    """Read an object as `model`, or keep the default when it is not one."""
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return _UNUSABLE
+        try:
+            return model.from_dict(value)
+        except ValueError:
+            return _UNUSABLE
+
+    return read
+
+
+# How a field of each type is read when `wire()` does not say otherwise.
+_READERS: dict[str, _Reader] = {
+    "str": _text,
+    "str | None": _text,
+    "int": _integer,
+    "float": _real,
+    "bool": _flag,
+    "bool | None": _flag,
+    "Decimal": _amount,
+    "Decimal | None": _amount,
+    "datetime | None": _moment,
+    "tuple[str, ...]": _texts,
+}
+
+
+class _Wire(NamedTuple):
+    """How one field is read: which reader, from which keys (the first not null wins)."""
+
+    read: _Reader | None
+    keys: tuple[str, ...]
+    default: Any
+
+
+class _Field(NamedTuple):
+    name: str
+    keys: tuple[str, ...]
+    read: _Reader
+    default: Any
+
+
+def wire(
+    read: _Reader | None = None, *, key: str | tuple[str, ...] = (), default: Any = _MISSING
+) -> Any:
+    """Declare a field that another reader or another wire key reads.
+
+    Args:
+        read: The reader, when the field's type does not say it.
+        key: The key(s) on the wire, when not the field's name (the first not null wins).
+        default: The value when the server sends none that is usable; none: required.
+
+    Returns:
+        The declaration (the class turns it into the field's default).
+    """
+    return _Wire(read, (key,) if isinstance(key, str) else key, default)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _Model | _JsonModel):
+        return value.as_dict()
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        # Audio: its size, not its bytes.
+        return f"<{len(value)} bytes>"
+    return value
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(wire,))
+class _Model:
+    """A frozen model of a server answer, read from JSON by its declared fields."""
+
+    _fields: ClassVar[tuple[_Field, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        """Collect the fields from the class's annotations, in order."""
+        super().__init_subclass__()
+        found = []
+        for name, annotation in inspect.get_annotations(cls).items():
+            if annotation.startswith("ClassVar"):
+                continue
+            declared = cls.__dict__.get(name, _MISSING)
+            spec = declared if isinstance(declared, _Wire) else _Wire(None, (), declared)
+            read = spec.read or _READERS.get(annotation)
+            if read is None:
+                raise TypeError(f"{cls.__name__}.{name}: no reader for {annotation}")
+            found.append(_Field(name, spec.keys or (name,), read, spec.default))
+            if spec.default is _MISSING:
+                if name in cls.__dict__:
+                    delattr(cls, name)
+            else:
+                setattr(cls, name, spec.default)
+        cls._fields = tuple(found)
+
+    def __init__(self, **values: Any) -> None:
+        """Set every field from a keyword or its default."""
+        state = vars(self)
+        for field in self._fields:
+            value = values.pop(field.name, field.default)
+            if value is _MISSING:
+                raise TypeError(f"{type(self).__name__}() missing argument {field.name!r}")
+            state[field.name] = value
+        if values:
+            raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(values)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from the server's JSON.
+
+        Args:
+            data: The decoded JSON object.
+
+        Returns:
+            The parsed model.
+
+        Raises:
+            ValueError: A required field is missing or not usable.
+        """
+        values: dict[str, Any] = {}
+        for field in cls._fields:
+            raw = None
+            for key in field.keys:
+                if (raw := data.get(key)) is not None:
+                    break
+            value = field.read(raw)
+            if value is not _UNUSABLE:
+                values[field.name] = value
+            elif field.default is _MISSING:
+                raise ValueError(f"missing or unusable {field.keys[0]}")
+        return cls(**values)
+
+    def _values(self) -> tuple[Any, ...]:
+        state = vars(self)
+        return tuple(state[field.name] for field in self._fields)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data (amounts and datetimes as strings, audio as its size)."""
+        state = vars(self)
+        return {field.name: _jsonable(state[field.name]) for field in self._fields}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse: the model is frozen."""
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse: the model is frozen."""
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with equal fields."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        """Hash of the fields, as a frozen dataclass's."""
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        """Show the class and its fields."""
+        state = vars(self)
+        shown = ", ".join(f"{field.name}={state[field.name]!r}" for field in self._fields)
+        return f"{type(self).__name__}({shown})"
 
 
 class _JsonModel:
-    """A model whose JSON form is its fields, in order, made JSON-ready.
-
-    Amounts (Decimal) become strings so "12.3400" stays exact, datetimes ISO 8601 strings,
-    tuples lists, and nested models their own JSON form.
-    """
+    """A dataclass whose JSON form is its fields, in order, made JSON-ready."""
 
     __slots__ = ()
 
@@ -142,23 +326,14 @@ class _JsonModel:
         return {f.name: _jsonable(getattr(self, f.name)) for f in fields(cast("Any", self))}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, _JsonModel):
-        return value.as_dict()
-    if isinstance(value, tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+# The `_id` of a document (OpenAPI), which some answers spell `id`.
+_ID = ("_id", "id")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Credit(_JsonModel):
+class Credit(_Model):
     """API credit of the account (`GET /wallet/self/api-credit`)."""
 
-    id: str | None = None
+    id: str | None = wire(key=_ID, default=None)
     user_id: str
     credit: Decimal
     cumulative_top_up: Decimal | None = None
@@ -167,42 +342,15 @@ class Credit(_JsonModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded JSON object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: `user_id` or `credit` is missing or not usable.
-        """
-        if data.get("user_id") is None:
-            raise ValueError("missing user_id")
-        return cls(
-            id=_id(data),
-            user_id=str(data["user_id"]),
-            credit=_decimal(data.get("credit")),
-            cumulative_top_up=_opt_decimal(data.get("cumulative_top_up")),
-            has_free_credit=_opt_bool(data, "has_free_credit"),
-            has_phone_sha256=_opt_bool(data, "has_phone_sha256"),
-            created_at=_datetime(data.get("created_at")),
-            updated_at=_datetime(data.get("updated_at")),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Package(_JsonModel):
+class Package(_Model):
     """Platform (subscription) package of the account (`GET /wallet/self/package`)."""
 
-    id: str | None = None
+    id: str | None = wire(key=_ID, default=None)
     user_id: str
-    type: str
-    total: int
-    balance: int
+    type: str = ""
+    total: int = 0
+    balance: int = 0
     extra_balance: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -210,66 +358,16 @@ class Package(_JsonModel):
     billing_period: str | None = None
     current_period_end: datetime | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded JSON object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: `user_id` is missing.
-        """
-        if data.get("user_id") is None:
-            raise ValueError("missing user_id")
-        return cls(
-            id=_id(data),
-            user_id=str(data["user_id"]),
-            type=_str(data, "type"),
-            total=_int(data, "total"),
-            balance=_int(data, "balance"),
-            extra_balance=_int(data, "extra_balance"),
-            created_at=_datetime(data.get("created_at")),
-            updated_at=_datetime(data.get("updated_at")),
-            finished_at=_datetime(data.get("finished_at")),
-            billing_period=_opt_str(data, "billing_period"),
-            current_period_end=_datetime(data.get("current_period_end")),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceAuthor(_JsonModel):
+class VoiceAuthor(_Model):
     """Author of a voice model."""
 
-    id: str
+    id: str = wire(key=_ID)
     nickname: str = ""
     avatar: str = ""
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded `author` object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: The author has no id.
-        """
-        return cls(
-            id=_required_id(data),
-            nickname=_str(data, "nickname"),
-            avatar=_str(data, "avatar"),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceSample(_JsonModel):
+class VoiceSample(_Model):
     """A sample clip of a voice model."""
 
     title: str = ""
@@ -277,29 +375,11 @@ class VoiceSample(_JsonModel):
     task_id: str = ""
     audio: str = ""
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded sample object.
-
-        Returns:
-            The parsed model.
-        """
-        return cls(
-            title=_str(data, "title"),
-            text=_str(data, "text"),
-            task_id=_str(data, "task_id"),
-            audio=_str(data, "audio"),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Voice(_JsonModel):
+class Voice(_Model):
     """A voice model (OpenAPI `ModelEntity`)."""
 
-    id: str
+    id: str = wire(key=_ID)
     type: str = "tts"
     title: str = ""
     description: str = ""
@@ -308,7 +388,7 @@ class Voice(_JsonModel):
     train_mode: str = "fast"
     state: str = ""
     tags: tuple[str, ...] = ()
-    samples: tuple[VoiceSample, ...] = ()
+    samples: tuple[VoiceSample, ...] = wire(_many(VoiceSample), default=())
     languages: tuple[str, ...] = ()
     visibility: str = ""
     lock_visibility: bool = False
@@ -318,114 +398,29 @@ class Voice(_JsonModel):
     task_count: int = 0
     liked: bool = False
     marked: bool = False
-    author: VoiceAuthor | None = None
+    # An author without an id is no author.
+    author: VoiceAuthor | None = wire(_one(VoiceAuthor), default=None)
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded voice object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: The voice has no id.
-        """
-        author = data.get("author")
-        samples = data.get("samples")
-        return cls(
-            id=_required_id(data),
-            type=_str(data, "type", "tts"),
-            title=_str(data, "title"),
-            description=_str(data, "description"),
-            cover_image=_str(data, "cover_image"),
-            train_mode=_str(data, "train_mode", "fast"),
-            state=_str(data, "state"),
-            tags=_str_tuple(data.get("tags")),
-            samples=tuple(
-                VoiceSample.from_dict(item)
-                for item in (samples if isinstance(samples, list) else ())
-                if isinstance(item, Mapping)
-            ),
-            languages=_str_tuple(data.get("languages")),
-            visibility=_str(data, "visibility"),
-            lock_visibility=_bool(data, "lock_visibility"),
-            like_count=_int(data, "like_count"),
-            mark_count=_int(data, "mark_count"),
-            shared_count=_int(data, "shared_count"),
-            task_count=_int(data, "task_count"),
-            liked=_bool(data, "liked"),
-            marked=_bool(data, "marked"),
-            author=(
-                VoiceAuthor.from_dict(author)
-                if isinstance(author, Mapping) and _id(author) is not None
-                else None
-            ),
-            created_at=_datetime(data.get("created_at")),
-            updated_at=_datetime(data.get("updated_at")),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VoicePage(_JsonModel):
-    """One page of `GET /model`."""
+class VoicePage(_Model):
+    """One page of `GET /model` (an item without an id makes the page unusable)."""
 
     total: int = 0
-    items: tuple[Voice, ...] = ()
+    items: tuple[Voice, ...] = wire(_many(Voice), default=())
     has_more: bool | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded page object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: An item has no id.
-        """
-        items = data.get("items")
-        return cls(
-            total=_int(data, "total"),
-            items=tuple(
-                Voice.from_dict(item)
-                for item in (items if isinstance(items, list) else ())
-                if isinstance(item, Mapping)
-            ),
-            has_more=_opt_bool(data, "has_more"),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ASRSegment(_JsonModel):
+class ASRSegment(_Model):
     """A timed piece of a transcript (seconds)."""
 
     text: str = ""
     start: float = 0.0
     end: float = 0.0
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
 
-        Args:
-            data: The decoded segment object.
-
-        Returns:
-            The parsed model.
-        """
-        return cls(text=_str(data, "text"), start=_float(data, "start"), end=_float(data, "end"))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ASRResult(_JsonModel):
+class ASRResult(_Model):
     """Result of `POST /v1/asr`.
 
     `duration` is passed on as the server states it: seconds per the API docs, although the
@@ -434,33 +429,8 @@ class ASRResult(_JsonModel):
 
     text: str = ""
     duration: float = 0.0
-    segments: tuple[ASRSegment, ...] = ()
-    language: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
-
-        Args:
-            data: The decoded result object.
-
-        Returns:
-            The parsed model.
-        """
-        segments = data.get("segments")
-        language = data.get("language")
-        if language is None:
-            language = data.get("language_code")
-        return cls(
-            text=_str(data, "text"),
-            duration=_float(data, "duration"),
-            segments=tuple(
-                ASRSegment.from_dict(item)
-                for item in (segments if isinstance(segments, list) else ())
-                if isinstance(item, Mapping)
-            ),
-            language=str(language) if language is not None else None,
-        )
+    segments: tuple[ASRSegment, ...] = wire(_many(ASRSegment), default=())
+    language: str | None = wire(key=("language", "language_code"), default=None)
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
@@ -489,10 +459,6 @@ class ReferenceAudio(_JsonModel):
             raise ValueError("reference audio must be non-empty bytes")
         if not isinstance(self.text, str):
             raise TypeError("reference text must be a string")
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data: the size of the audio, not its bytes."""
-        return {"audio": f"<{len(self.audio)} bytes>", "text": self.text}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -641,88 +607,25 @@ class TTSOptions(_JsonModel):
         return request
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimestampAlignment(_JsonModel):
+class TimestampAlignment(_Model):
     """A cumulative snapshot of one content chunk's timing (seconds from the chunk's start)."""
 
-    segments: tuple[ASRSegment, ...] = ()
+    segments: tuple[ASRSegment, ...] = wire(_many(ASRSegment), default=())
     audio_duration: float = 0.0
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON (`TTSTimestampAlignment`).
 
-        Args:
-            data: The decoded alignment object.
-
-        Returns:
-            The parsed model.
-        """
-        segments = data.get("segments")
-        return cls(
-            segments=tuple(
-                ASRSegment.from_dict(item)
-                for item in (segments if isinstance(segments, list) else ())
-                if isinstance(item, Mapping)
-            ),
-            audio_duration=_float(data, "audio_duration"),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimestampEvent(_JsonModel):
+class TimestampEvent(_Model):
     """One message of `POST /v1/tts/stream/with-timestamp` (`TTSTimestampStreamEvent`).
 
     `alignment` replaces the previous snapshot for the same `chunk_seq`; it is None before
-    the server has one.
+    the server has one. `audio_base64` may be empty (a message without audio), not absent.
     """
 
-    audio: bytes
+    audio: bytes = wire(_base64, key="audio_base64")
     content: str = ""
-    chunk_seq: int = 0
-    chunk_audio_offset: float = 0.0
-    alignment: TimestampAlignment | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from one SSE payload.
-
-        Args:
-            data: The decoded JSON payload.
-
-        Returns:
-            The parsed event.
-
-        Raises:
-            ValueError: `audio_base64` is missing or not base64.
-        """
-        raw = data.get("audio_base64")
-        if not isinstance(raw, str):
-            raise ValueError("missing audio_base64")  # noqa: TRY004 - the parser's contract
-        try:
-            audio = base64.b64decode(raw, validate=True)
-        except binascii.Error as err:
-            raise ValueError("audio_base64 is not base64") from err
-        alignment = data.get("alignment")
-        return cls(
-            audio=audio,
-            content=_str(data, "content"),
-            chunk_seq=max(0, _int(data, "chunk_seq")),
-            chunk_audio_offset=max(0.0, _float(data, "chunk_audio_offset_sec")),
-            alignment=(
-                TimestampAlignment.from_dict(alignment) if isinstance(alignment, Mapping) else None
-            ),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data: the size of the audio, not its bytes."""
-        return {
-            "audio": f"<{len(self.audio)} bytes>",
-            "content": self.content,
-            "chunk_seq": self.chunk_seq,
-            "chunk_audio_offset": self.chunk_audio_offset,
-            "alignment": None if self.alignment is None else self.alignment.as_dict(),
-        }
+    chunk_seq: int = wire(_count, default=0)
+    chunk_audio_offset: float = wire(_seconds, key="chunk_audio_offset_sec", default=0.0)
+    alignment: TimestampAlignment | None = wire(_one(TimestampAlignment), default=None)
 
 
 class Timeline:
@@ -755,62 +658,17 @@ class Timeline:
         return result
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceDesignCandidate(_JsonModel):
+class VoiceDesignCandidate(_Model):
     """One designed voice (`VoiceDesignCandidate` of `POST /v1/voice-design`)."""
 
-    id: str
-    index: int = 0
-    audio: bytes
-    sample_rate: int = 0
-    duration_ms: int = 0
+    id: str = wire(key=_ID)
+    index: int = wire(_count, default=0)
+    audio: bytes = wire(_base64_nonempty, key="audio_base64")
+    sample_rate: int = wire(_count, default=0)
+    duration_ms: int = wire(_count, default=0)
     text: str | None = None
     instruct: str | None = None
     language: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build from the server's JSON.
-
-        Args:
-            data: The decoded candidate object.
-
-        Returns:
-            The parsed model.
-
-        Raises:
-            ValueError: The id or the audio is missing, or the audio is not base64.
-        """
-        raw = data.get("audio_base64")
-        if not isinstance(raw, str) or not raw:
-            raise ValueError("missing audio_base64")
-        try:
-            audio = base64.b64decode(raw, validate=True)
-        except binascii.Error as err:
-            raise ValueError("audio_base64 is not base64") from err
-        return cls(
-            id=_required_id(data),
-            index=max(0, _int(data, "index")),
-            audio=audio,
-            sample_rate=max(0, _int(data, "sample_rate")),
-            duration_ms=max(0, _int(data, "duration_ms")),
-            text=_opt_str(data, "text"),
-            instruct=_opt_str(data, "instruct"),
-            language=_opt_str(data, "language"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data: the size of the audio, not its bytes."""
-        return {
-            "id": self.id,
-            "index": self.index,
-            "audio": f"<{len(self.audio)} bytes>",
-            "sample_rate": self.sample_rate,
-            "duration_ms": self.duration_ms,
-            "text": self.text,
-            "instruct": self.instruct,
-            "language": self.language,
-        }
 
 
 __all__ = [
