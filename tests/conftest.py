@@ -12,12 +12,17 @@ import wave
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+    HomeAssistantSnapshotSerializer,
+)
 from syrupy.assertion import SnapshotAssertion
+from syrupy.types import SerializableData
 
 import custom_components.fish_audio_suite as integration_init
 from custom_components.fish_audio_suite import config_flow
@@ -42,6 +47,9 @@ TEST_API_KEY = "test-key"
 TEST_USER_ID = "user-1"
 # A voice the emulator seeds for the test account (see emulator/voices.py).
 TEST_VOICE_NAME = "Narrator"
+# Fixed ids, so that snapshots (unique ids, device identifiers) are the same at every run.
+TEST_ENTRY_ID = "01KB0FASACC0VNTENTRY000001"
+TEST_VOICE_SUBENTRY_ID = "01KB0FASV01CESVBENTRY00001"
 
 
 # Retries must be exercised without making the suite slow: the client's real retry logic,
@@ -78,15 +86,61 @@ def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
         yield tmp_path
 
 
+class _SameOnEveryLegSerializer(HomeAssistantSnapshotSerializer):
+    """Home Assistant's snapshot format, written the same on the oldest and the newest leg.
+
+    From 2026.10 (harness 0.13.3xx) states and capabilities key their attributes by
+    `EntityStateAttribute`/`...CapabilityAttribute` members, entity aliases hold a
+    `COMPUTED_NAME` marker for "the entity's own name", and devices name their config entry
+    `config_entry_id`/`config_subentry_id` instead of `config_entries`/`..._subentries`/
+    `primary_config_entry`. Written raw, one `.ambr` file could not serve both legs. Here keys
+    are plain strings, aliases the sorted names a user gave, and the config-entry links (which
+    the harness writes as ANY on both versions) are left out: nothing that could differ
+    because of the integration is dropped, so a snapshot still fails on a real change.
+    """
+
+    @classmethod
+    def _serializable_state(cls, data: State) -> SerializableData:
+        serialized = super()._serializable_state(data)
+        serialized["attributes"] = {str(key): value for key, value in data.attributes.items()}
+        return serialized
+
+    @classmethod
+    def _serializable_entity_registry_entry(cls, data: er.RegistryEntry) -> SerializableData:
+        serialized = super()._serializable_entity_registry_entry(data)
+        serialized["aliases"] = sorted(alias for alias in data.aliases if isinstance(alias, str))
+        if data.capabilities is not None:
+            serialized["capabilities"] = {str(k): v for k, v in data.capabilities.items()}
+        return serialized
+
+    @classmethod
+    def _serializable_device_registry_entry(cls, data: dr.DeviceEntry) -> SerializableData:
+        serialized = super()._serializable_device_registry_entry(data)
+        for key in (
+            "config_entries",
+            "config_entries_subentries",
+            "primary_config_entry",
+            "config_entry_id",
+            "config_subentry_id",
+        ):
+            serialized.pop(key, None)
+        return serialized
+
+
+class _SameOnEveryLegExtension(HomeAssistantSnapshotExtension):
+    serializer_class = _SameOnEveryLegSerializer
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in Home Assistant's format, in tests/snapshots/, with every harness.
 
     The harness overrides syrupy's fixture the same way, but with harness 0.13.375 (syrupy 6)
     syrupy's own fixture wins: the snapshots were looked for in __snapshots__/ in syrupy's
-    plain format. A conftest fixture takes precedence over both plugins.
+    plain format. A conftest fixture takes precedence over both plugins. One file serves both
+    legs (see `_SameOnEveryLegSerializer`).
     """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(_SameOnEveryLegExtension)
 
 
 @pytest.fixture
@@ -131,6 +185,7 @@ def config_entry(emulator: FishAudioEmulator, voice_settings: dict[str, Any]) ->
     return MockConfigEntry(
         domain=DOMAIN,
         title="Fish Audio",
+        entry_id=TEST_ENTRY_ID,
         unique_id=TEST_USER_ID,
         data={CONF_API_KEY: TEST_API_KEY, CONF_BASE_URL: emulator.base_url},
         subentries_data=[
@@ -138,6 +193,7 @@ def config_entry(emulator: FishAudioEmulator, voice_settings: dict[str, Any]) ->
                 "subentry_type": SUBENTRY_VOICE,
                 "data": voice_settings,
                 "title": TEST_VOICE_NAME,
+                "subentry_id": TEST_VOICE_SUBENTRY_ID,
                 "unique_id": None,
             }
         ],
