@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+import contextlib
 import functools
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from unittest.mock import patch
 import wave
 
+from homeassistant.components import stt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
@@ -38,7 +40,7 @@ from custom_components.fish_audio_suite.voice_settings import (
     VOICE_DEFAULTS,
     subentry_settings,
 )
-from emulator import FishAudioEmulator
+from emulator import FishAudioEmulator, FishSpeechEmulator
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 TRANSLATIONS = json.loads((INTEGRATION / "translations" / "en.json").read_text())
@@ -50,6 +52,17 @@ TEST_VOICE_NAME = "Narrator"
 # Fixed ids, so that snapshots (unique ids, device identifiers) are the same at every run.
 TEST_ENTRY_ID = "01KB0FASACC0VNTENTRY000001"
 TEST_VOICE_SUBENTRY_ID = "01KB0FASV01CESVBENTRY00001"
+
+
+# What an Assist pipeline hands the STT entity: headerless 16 kHz, 16-bit mono PCM.
+PCM_16K_MONO = stt.SpeechMetadata(
+    language="en-US",
+    format=stt.AudioFormats.WAV,
+    codec=stt.AudioCodecs.PCM,
+    bit_rate=stt.AudioBitRates.BITRATE_16,
+    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
+    channel=stt.AudioChannels.CHANNEL_MONO,
+)
 
 
 # Retries must be exercised without making the suite slow: the client's real retry logic,
@@ -143,15 +156,50 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(_SameOnEveryLegExtension)
 
 
-@pytest.fixture
-async def emulator(socket_enabled: None) -> AsyncGenerator[FishAudioEmulator]:
-    """The Fish Audio emulator on a free loopback port, stopped after the test."""
-    emu = FishAudioEmulator()
-    await emu.start()
+type EmulatorFactory = Callable[..., Awaitable[FishAudioEmulator]]
+type FishSpeechFactory = Callable[..., Awaitable[FishSpeechEmulator]]
+
+
+@contextlib.asynccontextmanager
+async def _started[E: (FishAudioEmulator, FishSpeechEmulator)](
+    kind: type[E],
+) -> AsyncIterator[Callable[..., Awaitable[E]]]:
+    """A factory of started emulators of one kind, every one stopped at the end."""
+    started: list[E] = []
+
+    async def start(**settings: Any) -> E:
+        emu = kind(**settings)
+        await emu.start()
+        started.append(emu)
+        return emu
+
     try:
-        yield emu
+        yield start
     finally:
-        await emu.stop()
+        for emu in started:
+            await emu.stop()
+
+
+@pytest.fixture
+async def make_emulator(socket_enabled: None) -> AsyncGenerator[EmulatorFactory]:
+    """Return a factory of started Fish Audio emulators (custom settings) on free loopback
+    ports, all stopped after the test."""
+    async with _started(FishAudioEmulator) as start:
+        yield start
+
+
+@pytest.fixture
+async def emulator(make_emulator: EmulatorFactory) -> FishAudioEmulator:
+    """The Fish Audio emulator on a free loopback port, stopped after the test."""
+    return await make_emulator()
+
+
+@pytest.fixture
+async def make_fish_speech(socket_enabled: None) -> AsyncGenerator[FishSpeechFactory]:
+    """Return a factory of started Fish Speech servers (emulated, custom settings) on free
+    loopback ports, all stopped after the test."""
+    async with _started(FishSpeechEmulator) as start:
+        yield start
 
 
 def voice_subentry_data(**overrides: Any) -> dict[str, Any]:

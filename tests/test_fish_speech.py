@@ -61,6 +61,8 @@ from emulator import FishAudioEmulator, FishSpeechEmulator
 from emulator.audio import mp3_duration
 from emulator.fish_speech import demo_references, wav_file
 
+from .conftest import FishSpeechFactory
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 KEY = "home-server-key"
@@ -81,14 +83,9 @@ def _form(**values: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def speech(socket_enabled: None) -> AsyncGenerator[FishSpeechEmulator]:
+async def speech(make_fish_speech: FishSpeechFactory) -> FishSpeechEmulator:
     """A Fish Speech server (emulated) with two stored voices and no key."""
-    emu = FishSpeechEmulator(references=demo_references(), audio_seconds_per_char=0.01)
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
+    return await make_fish_speech(references=demo_references(), audio_seconds_per_char=0.01)
 
 
 def _entry(emu: FishSpeechEmulator, *, key: str | None = None, **voice: Any) -> MockConfigEntry:
@@ -242,33 +239,29 @@ async def test_flow_default_voice_needs_no_reference(
 
 
 async def test_flow_tells_failures_apart(
-    hass: HomeAssistant, emulator: FishAudioEmulator, socket_enabled: None
+    hass: HomeAssistant, emulator: FishAudioEmulator, make_fish_speech: FishSpeechFactory
 ) -> None:
     """Unreachable, a refused key and a server that is not Fish Speech are told apart."""
-    server = FishSpeechEmulator(api_key=KEY)
-    await server.start()
-    try:
-        result = await _start(hass)
-        flow_id = result["flow_id"]
-        for user_input, error in (
-            ({CONF_BASE_URL: "ftp://nas.local"}, {CONF_BASE_URL: "invalid_url"}),
-            ({CONF_BASE_URL: server.base_url}, {"base": "server_refused_key"}),
-            ({CONF_BASE_URL: server.base_url, CONF_API_KEY: "wrong"},
-             {"base": "server_refused_key"}),
-            # The Fish Audio emulator answers, but it is not a Fish Speech server.
-            ({CONF_BASE_URL: emulator.base_url, CONF_API_KEY: "test-key"},
-             {"base": "not_fish_speech"}),
-            ({CONF_BASE_URL: "http://127.0.0.1:9"}, {"base": "server_unreachable"}),
-        ):  # fmt: skip
-            result = await hass.config_entries.flow.async_configure(flow_id, user_input)
-            assert result["errors"] == error, user_input
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {CONF_BASE_URL: server.base_url, CONF_API_KEY: f"  {KEY} "}
-        )
-        assert result["step_id"] == "fish_speech_menu"
-        assert server.requests[-1].headers["Authorization"] == f"Bearer {KEY}"
-    finally:
-        await server.stop()
+    server = await make_fish_speech(api_key=KEY)
+    result = await _start(hass)
+    flow_id = result["flow_id"]
+    for user_input, error in (
+        ({CONF_BASE_URL: "ftp://nas.local"}, {CONF_BASE_URL: "invalid_url"}),
+        ({CONF_BASE_URL: server.base_url}, {"base": "server_refused_key"}),
+        ({CONF_BASE_URL: server.base_url, CONF_API_KEY: "wrong"},
+         {"base": "server_refused_key"}),
+        # The Fish Audio emulator answers, but it is not a Fish Speech server.
+        ({CONF_BASE_URL: emulator.base_url, CONF_API_KEY: "test-key"},
+         {"base": "not_fish_speech"}),
+        ({CONF_BASE_URL: "http://127.0.0.1:9"}, {"base": "server_unreachable"}),
+    ):  # fmt: skip
+        result = await hass.config_entries.flow.async_configure(flow_id, user_input)
+        assert result["errors"] == error, user_input
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_BASE_URL: server.base_url, CONF_API_KEY: f"  {KEY} "}
+    )
+    assert result["step_id"] == "fish_speech_menu"
+    assert server.requests[-1].headers["Authorization"] == f"Bearer {KEY}"
 
 
 async def test_flow_server_failure_and_unexpected(
@@ -297,77 +290,69 @@ async def test_flow_server_failure_and_unexpected(
 
 
 async def test_reconfigure_moves_the_unique_id(
-    hass: HomeAssistant, speech: FishSpeechEmulator, local_entry: MockConfigEntry
+    hass: HomeAssistant, local_entry: MockConfigEntry, make_fish_speech: FishSpeechFactory
 ) -> None:
     """Reconfigure changes address and key; the id follows; a taken address aborts."""
-    other = FishSpeechEmulator(api_key=KEY, references=demo_references())
-    await other.start()
-    try:
-        taken = MockConfigEntry(
-            domain=DOMAIN, unique_id="fish_speech:http://10.0.0.9:8080",
-            data={CONF_BACKEND: BACKEND_FISH_SPEECH, CONF_BASE_URL: "http://10.0.0.9:8080"},
-            version=1, minor_version=2,
-        )  # fmt: skip
-        taken.add_to_hass(hass)
-        result = await local_entry.start_reconfigure_flow(hass)
-        assert result["step_id"] == "fish_speech_reconfigure"
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_BASE_URL: "not a url"}
-        )
-        assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_BASE_URL: other.base_url}
-        )
-        assert result["errors"] == {"base": "server_refused_key"}
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_BASE_URL: other.base_url, CONF_API_KEY: KEY}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "reconfigure_successful"
-        await hass.async_block_till_done()
-        assert local_entry.unique_id == server_unique_id(other.base_url)
-        assert local_entry.data[CONF_API_KEY] == KEY
-        assert local_entry.state is ConfigEntryState.LOADED
+    other = await make_fish_speech(api_key=KEY, references=demo_references())
+    taken = MockConfigEntry(
+        domain=DOMAIN, unique_id="fish_speech:http://10.0.0.9:8080",
+        data={CONF_BACKEND: BACKEND_FISH_SPEECH, CONF_BASE_URL: "http://10.0.0.9:8080"},
+        version=1, minor_version=2,
+    )  # fmt: skip
+    taken.add_to_hass(hass)
+    result = await local_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "fish_speech_reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "not a url"}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: other.base_url}
+    )
+    assert result["errors"] == {"base": "server_refused_key"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: other.base_url, CONF_API_KEY: KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert local_entry.unique_id == server_unique_id(other.base_url)
+    assert local_entry.data[CONF_API_KEY] == KEY
+    assert local_entry.state is ConfigEntryState.LOADED
 
-        result = await local_entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_BASE_URL: "http://10.0.0.9:8080"}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "already_configured"
-        # The same address again (only the key changes) keeps the id.
-        result = await local_entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_BASE_URL: other.base_url + "/", CONF_API_KEY: KEY}
-        )
-        assert result["reason"] == "reconfigure_successful"
-        await hass.async_block_till_done()
-    finally:
-        await other.stop()
+    result = await local_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: "http://10.0.0.9:8080"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    # The same address again (only the key changes) keeps the id.
+    result = await local_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_BASE_URL: other.base_url + "/", CONF_API_KEY: KEY}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
 
 
-async def test_refused_key_starts_reauth(hass: HomeAssistant, socket_enabled: None) -> None:
+async def test_refused_key_starts_reauth(
+    hass: HomeAssistant, make_fish_speech: FishSpeechFactory
+) -> None:
     """A key the server refuses at setup starts reauth; the new key loads the entry."""
-    server = FishSpeechEmulator(api_key=KEY, references=demo_references())
-    await server.start()
-    try:
-        entry = await _setup(hass, _entry(server, key="old-key"))
-        assert entry.state is ConfigEntryState.SETUP_ERROR
-        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        assert flow["step_id"] == "fish_speech_reauth"
-        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-        assert result["errors"] == {"base": "server_refused_key"}
-        result = await hass.config_entries.flow.async_configure(
-            flow["flow_id"], {CONF_API_KEY: KEY}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "reauth_successful"
-        await hass.async_block_till_done()
-        assert entry.state is ConfigEntryState.LOADED
-        assert entry.data[CONF_API_KEY] == KEY
-        await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await server.stop()
+    server = await make_fish_speech(api_key=KEY, references=demo_references())
+    entry = await _setup(hass, _entry(server, key="old-key"))
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "fish_speech_reauth"
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    assert result["errors"] == {"base": "server_refused_key"}
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_API_KEY: KEY})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_API_KEY] == KEY
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_reauth_to_no_key(
@@ -595,12 +580,13 @@ async def _once(text: str) -> AsyncGenerator[str]:
     yield text
 
 
-async def test_llm_text_sentence_by_sentence(hass: HomeAssistant, socket_enabled: None) -> None:
+async def test_llm_text_sentence_by_sentence(
+    hass: HomeAssistant, make_fish_speech: FishSpeechFactory
+) -> None:
     """Text still being written plays its first sentence while the rest is written."""
-    server = FishSpeechEmulator(
+    server = await make_fish_speech(
         references=demo_references(), sentence_latency=0.05, audio_seconds_per_char=0.005
     )
-    await server.start()
     entry = await _setup(hass, _entry(server))
     try:
         written_at: list[float] = []
@@ -625,7 +611,6 @@ async def test_llm_text_sentence_by_sentence(hass: HomeAssistant, socket_enabled
             "The first sentence is here.", "Then a second one.", "And the end."]  # fmt: skip
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
-        await server.stop()
 
 
 async def test_bad_reauth_on_auth_error_at_use(

@@ -47,21 +47,13 @@ from custom_components.fish_audio_suite.stt import (
 from emulator import FishAudioEmulator
 from emulator.audio import OggOpusStream, ogg_page, pcm_samples, render_file
 
-from .conftest import TEST_API_KEY
+from .conftest import PCM_16K_MONO, TEST_API_KEY
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
 type ClientFactory = Any  # the hass_client fixture's factory
 
 TRANSCRIPT = "Turn on the kitchen lights."
-PCM_16K_MONO = stt.SpeechMetadata(
-    language="en-US",
-    format=stt.AudioFormats.WAV,
-    codec=stt.AudioCodecs.PCM,
-    bit_rate=stt.AudioBitRates.BITRATE_16,
-    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-    channel=stt.AudioChannels.CHANNEL_MONO,
-)
 OGG_OPUS = stt.SpeechMetadata(
     language="en",
     format=stt.AudioFormats.OGG,

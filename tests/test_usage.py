@@ -137,15 +137,6 @@ async def _action(hass: HomeAssistant, service: str, data: dict[str, Any]) -> An
     )
 
 
-@pytest.fixture
-def allowed_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """A directory Home Assistant may read and write."""
-    allowed = tmp_path / "allowed"
-    allowed.mkdir()
-    hass.config.allowlist_external_dirs = {str(allowed)}
-    return allowed
-
-
 # ------------------------------------------------------------------------- the sensors
 
 

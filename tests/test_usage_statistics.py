@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from emulator.audio import pcm_samples
 
+from .conftest import PCM_16K_MONO
 from .test_usage import (
     CHARACTERS,
     COST,
@@ -42,15 +43,6 @@ from .test_usage import (
 )
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-PCM_16K = stt.SpeechMetadata(
-    language="en-US",
-    format=stt.AudioFormats.WAV,
-    codec=stt.AudioCodecs.PCM,
-    bit_rate=stt.AudioBitRates.BITRATE_16,
-    sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-    channel=stt.AudioChannels.CHANNEL_MONO,
-)
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
@@ -79,7 +71,7 @@ async def test_long_term_statistics(
     stt_entity = stt.async_get_speech_to_text_entity(hass, STT_ENTITY)
     assert stt_entity is not None
     pcm = pcm_samples(16000, 40000)  # 2.5 s
-    result = await stt_entity.internal_async_process_audio_stream(PCM_16K, _once(pcm))
+    result = await stt_entity.internal_async_process_audio_stream(PCM_16K_MONO, _once(pcm))
     assert result.result is stt.SpeechResultState.SUCCESS
     await hass.async_block_till_done()
     await async_wait_recording_done(hass)

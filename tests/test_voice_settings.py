@@ -31,10 +31,10 @@ from custom_components.fish_audio_suite.voice_settings import (
     VoiceSetting,
     tts_options,
 )
-from emulator import FishAudioEmulator, FishSpeechEmulator
+from emulator import FishAudioEmulator
 from emulator.fish_speech import demo_references
 
-from .conftest import TRANSLATIONS, assert_translated, voice_form
+from .conftest import TRANSLATIONS, FishSpeechFactory, assert_translated, voice_form
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -190,11 +190,10 @@ async def test_every_consumer_sees_a_new_entry(
 
 
 async def test_form_offers_what_the_backend_takes(
-    hass: HomeAssistant, socket_enabled: None
+    hass: HomeAssistant, make_fish_speech: FishSpeechFactory
 ) -> None:
     """A self-hosted Fish Speech entry is not offered model, speed or volume."""
-    server = FishSpeechEmulator(references=demo_references())
-    await server.start()
+    server = await make_fish_speech(references=demo_references())
     entry = MockConfigEntry(
         domain=DOMAIN,
         version=1,
@@ -202,15 +201,12 @@ async def test_form_offers_what_the_backend_takes(
         data={"backend": "fish_speech", "base_url": server.base_url},
     )
     entry.add_to_hass(hass)
-    try:
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        result = await hass.config_entries.subentries.async_init(
-            (entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
-        )
-        fields = {str(key) for key in result["data_schema"].schema}
-        assert {"name", "voice_id", "format"} <= fields
-        assert not fields & {"model", "speed", "volume"}
-        await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await server.stop()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_VOICE), context={"source": SOURCE_USER}
+    )
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert {"name", "voice_id", "format"} <= fields
+    assert not fields & {"model", "speed", "volume"}
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -9,14 +9,12 @@ import pytest
 from custom_components.fish_audio_suite.api import FishAudioClient
 
 # test_rest.py checks Retry-After with a client of its own.
-from ..conftest import FAST_RETRY
+from ..conftest import FAST_RETRY, TEST_API_KEY as API_KEY
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
     from emulator import FishAudioEmulator
-
-API_KEY = "test-key"
 
 
 @pytest.fixture

@@ -33,30 +33,12 @@ from custom_components.fish_audio_suite.api.fish_speech import (
     split_sentences,
     wav_stream_header,
 )
-from emulator import FishSpeechEmulator
 from emulator.audio import mp3_duration
 
+from ..conftest import FishSpeechFactory
 from .helpers import USER_AGENT, free_port
 
 KEY = "speech-secret"
-
-type Server = Callable[..., Awaitable[FishSpeechEmulator]]
-
-
-@pytest.fixture
-async def server(socket_enabled: None) -> AsyncGenerator[Server]:
-    """Return a factory of started Fish Speech emulators."""
-    started: list[FishSpeechEmulator] = []
-
-    async def factory(**kwargs: Any) -> FishSpeechEmulator:
-        emu = FishSpeechEmulator(**kwargs)
-        await emu.start()
-        started.append(emu)
-        return emu
-
-    yield factory
-    for emu in started:
-        await emu.stop()
 
 
 @contextlib.asynccontextmanager
@@ -75,9 +57,9 @@ async def collect(stream: AsyncGenerator[bytes]) -> bytes:
         return b"".join([chunk async for chunk in stream])
 
 
-async def test_health_headers(server: Server) -> None:
+async def test_health_headers(make_fish_speech: FishSpeechFactory) -> None:
     """Health sends the key as a bearer token and our User-Agent; no key, no header."""
-    emu = await server(api_key=KEY)
+    emu = await make_fish_speech(api_key=KEY)
     async with client_for(emu.base_url, api_key=KEY) as client:
         await client.health()
         assert KEY not in repr(client)
@@ -86,15 +68,17 @@ async def test_health_headers(server: Server) -> None:
     assert (record.method, record.path) == ("GET", "/v1/health")
     assert record.headers["Authorization"] == f"Bearer {KEY}"
     assert record.headers["User-Agent"] == USER_AGENT
-    open_server = await server()
+    open_server = await make_fish_speech()
     async with client_for(open_server.base_url) as client:
         await client.health()
     assert "Authorization" not in open_server.requests[-1].headers
 
 
-async def test_health_tells_failures_apart(server: Server, socket_enabled: None) -> None:
+async def test_health_tells_failures_apart(
+    make_fish_speech: FishSpeechFactory, socket_enabled: None
+) -> None:
     """A refused key, a server that is not Fish Speech, and no server at all differ."""
-    emu = await server(api_key=KEY)
+    emu = await make_fish_speech(api_key=KEY)
     async with client_for(emu.base_url, api_key="wrong") as client:
         with pytest.raises(FishAudioAuthenticationError) as refused:
             await client.health()
@@ -148,9 +132,9 @@ async def _raw_server(
         await runner.cleanup()
 
 
-async def test_tts_request_bytes(server: Server) -> None:
+async def test_tts_request_bytes(make_fish_speech: FishSpeechFactory) -> None:
     """The TTS body is msgpack of exactly the server's fields, in our order."""
-    emu = await server(references={"Kitchen": (b"RIFF", "hi")})
+    emu = await make_fish_speech(references={"Kitchen": (b"RIFF", "hi")})
     options = FishSpeechTTSOptions(
         reference_id="Kitchen",
         temperature=0.5,
@@ -189,9 +173,9 @@ async def test_tts_request_bytes(server: Server) -> None:
     assert sent["temperature"] == 0.8  # the server's own defaults
 
 
-async def test_streamed_wav_gets_a_header(server: Server) -> None:
+async def test_streamed_wav_gets_a_header(make_fish_speech: FishSpeechFactory) -> None:
     """Headerless streamed PCM becomes a WAV stream: our header, then the server's bytes."""
-    emu = await server(audio_seconds_per_char=0.02)
+    emu = await make_fish_speech(audio_seconds_per_char=0.02)
     async with client_for(emu.base_url) as client:
         audio = await collect(client.tts("A first sentence. A second one.", FishSpeechTTSOptions()))
     header = wav_stream_header()
@@ -205,9 +189,9 @@ async def test_streamed_wav_gets_a_header(server: Server) -> None:
         assert clip.getframerate() == SAMPLE_RATE
 
 
-async def test_whole_files(server: Server) -> None:
+async def test_whole_files(make_fish_speech: FishSpeechFactory) -> None:
     """Not streamed: the server's WAV or MP3 file as it is."""
-    emu = await server()
+    emu = await make_fish_speech()
     async with client_for(emu.base_url) as client:
         wav_audio = await collect(client.tts("Hello.", FishSpeechTTSOptions(), streaming=False))
         mp3_audio = await collect(client.tts("Hello.", FishSpeechTTSOptions(format="mp3")))
@@ -220,9 +204,9 @@ async def test_whole_files(server: Server) -> None:
     assert mp3_duration(mp3_audio) == pytest.approx(0.36, abs=0.03)
 
 
-async def test_tts_refusals(server: Server) -> None:
+async def test_tts_refusals(make_fish_speech: FishSpeechFactory) -> None:
     """The server's 400s come back as request errors with its message."""
-    emu = await server(max_text_length=10, api_key=KEY)
+    emu = await make_fish_speech(max_text_length=10, api_key=KEY)
     async with client_for(emu.base_url, api_key=KEY) as client:
         with pytest.raises(FishAudioRequestError) as too_long:
             await collect(client.tts("This text is too long.", FishSpeechTTSOptions()))
@@ -267,9 +251,9 @@ def test_reference_ids() -> None:
             check_reference_id(bad)
 
 
-async def test_references_on_the_wire(server: Server) -> None:
+async def test_references_on_the_wire(make_fish_speech: FishSpeechFactory) -> None:
     """List, add (multipart), rename and delete send what the server reads."""
-    emu = await server(api_key=KEY)
+    emu = await make_fish_speech(api_key=KEY)
     async with client_for(emu.base_url, api_key=KEY) as client:
         assert await client.list_references() == []
         await client.add_reference("Kitchen", b"RIFFdata", "What I said.")
@@ -294,9 +278,9 @@ async def test_references_on_the_wire(server: Server) -> None:
     assert delete.headers["Content-Type"] == "application/msgpack"
 
 
-async def test_reference_errors(server: Server) -> None:
+async def test_reference_errors(make_fish_speech: FishSpeechFactory) -> None:
     """409, 404 and bad input map to the exception tree or fail before sending."""
-    emu = await server(references={"Kitchen": (b"RIFF", "hi")})
+    emu = await make_fish_speech(references={"Kitchen": (b"RIFF", "hi")})
     async with client_for(emu.base_url) as client:
         with pytest.raises(FishAudioRequestError) as exists:
             await client.add_reference("Kitchen", b"RIFF", "again")
@@ -392,9 +376,9 @@ async def test_tts_bad_streams(socket_enabled: None) -> None:
             await first.aclose()
 
 
-async def test_synthesis_timeout(server: Server) -> None:
+async def test_synthesis_timeout(make_fish_speech: FishSpeechFactory) -> None:
     """A whole clip that takes longer than the synthesis bound fails with a timeout."""
-    emu = await server(sentence_latency=1.0)
+    emu = await make_fish_speech(sentence_latency=1.0)
     async with client_for(emu.base_url, synthesis_timeout=0.2) as client:
         with pytest.raises(FishAudioTimeoutError):
             await collect(client.tts("Hi.", FishSpeechTTSOptions(format="mp3")))
@@ -411,7 +395,7 @@ def test_constructor_checks() -> None:
         FishSpeechClient("http://x", max_concurrency=0)
 
 
-async def test_path_prefix_kept(server: Server, socket_enabled: None) -> None:
+async def test_path_prefix_kept(make_fish_speech: FishSpeechFactory, socket_enabled: None) -> None:
     """A reverse proxy's path prefix stays in every URL."""
     seen: list[str] = []
 
@@ -441,9 +425,11 @@ async def _llm(parts: list[tuple[float, str]]) -> AsyncGenerator[str]:
         yield text
 
 
-async def test_sentences_first_plays_while_the_rest_is_written(server: Server) -> None:
+async def test_sentences_first_plays_while_the_rest_is_written(
+    make_fish_speech: FishSpeechFactory,
+) -> None:
     """The first sentence is synthesized at once; later ones are batched as written."""
-    emu = await server(sentence_latency=0.05, audio_seconds_per_char=0.005)
+    emu = await make_fish_speech(sentence_latency=0.05, audio_seconds_per_char=0.005)
     parts = [
         (0.0, "The first sentence"),
         (0.0, " ends here. The second"),
@@ -469,9 +455,9 @@ async def test_sentences_first_plays_while_the_rest_is_written(server: Server) -
     assert audio.count(b"RIFF") == 1  # one WAV stream, not three files
 
 
-async def test_sentences_mp3_and_empty(server: Server) -> None:
+async def test_sentences_mp3_and_empty(make_fish_speech: FishSpeechFactory) -> None:
     """MP3 is one whole file per batch; text without words makes no request."""
-    emu = await server()
+    emu = await make_fish_speech()
     async with client_for(emu.base_url) as client:
         audio = await collect(
             client.tts_sentences(
@@ -483,9 +469,9 @@ async def test_sentences_mp3_and_empty(server: Server) -> None:
     assert [ormsgpack.unpackb(r.body)["streaming"] for r in emu.requests] == [False, False]
 
 
-async def test_sentences_stop_early_and_text_failure(server: Server) -> None:
+async def test_sentences_stop_early_and_text_failure(make_fish_speech: FishSpeechFactory) -> None:
     """A consumer that stops ends the text reader; a failing text generator fails the stream."""
-    emu = await server(audio_seconds_per_char=0.5)
+    emu = await make_fish_speech(audio_seconds_per_char=0.5)
     cancelled = asyncio.Event()
 
     async def endless() -> AsyncGenerator[str]:

@@ -1,16 +1,14 @@
-"""Fixtures of the emulator's own tests: HTTP sessions and custom-configured emulators."""
+"""Fixtures of the emulator's own tests: HTTP sessions (the emulators are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator
 
 import aiohttp
 import pytest
 
-from emulator import FishAudioEmulator
+from ..conftest import TEST_API_KEY as API_KEY
 
-API_KEY = "test-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
@@ -26,21 +24,3 @@ async def anonymous(socket_enabled: None) -> AsyncGenerator[aiohttp.ClientSessio
     """A client session without credentials."""
     async with aiohttp.ClientSession() as http:
         yield http
-
-
-@pytest.fixture
-async def make_emulator(
-    socket_enabled: None,
-) -> AsyncGenerator[Callable[..., Awaitable[FishAudioEmulator]]]:
-    """Return a factory of started emulators with custom settings, all stopped afterwards."""
-    started: list[FishAudioEmulator] = []
-
-    async def factory(**kwargs: Any) -> FishAudioEmulator:
-        emu = FishAudioEmulator(**kwargs)
-        await emu.start()
-        started.append(emu)
-        return emu
-
-    yield factory
-    for emu in started:
-        await emu.stop()

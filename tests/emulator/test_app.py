@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 import io
 import json
@@ -22,13 +21,12 @@ from emulator import FishAudioEmulator, PackageState
 from emulator.audio import render_file
 from emulator.voices import SEED_VOICE_IDS
 
+from ..conftest import EmulatorFactory
 from .conftest import API_KEY
 
 MSGPACK = {"Content-Type": "application/msgpack"}
 NARRATOR = SEED_VOICE_IDS["narrator"]
 OWN_PRIVATE = SEED_VOICE_IDS["own_private"]
-
-type Factory = Callable[..., Awaitable[FishAudioEmulator]]
 
 
 async def tts(
@@ -137,7 +135,7 @@ async def test_tts_accepts_json_and_nil_fields(
 
 
 async def test_tts_streams_in_several_chunks_with_delay(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(chunk_delay=0.05)
     chunks: list[bytes] = []
@@ -156,7 +154,7 @@ async def test_tts_streams_in_several_chunks_with_delay(
 
 
 async def test_tts_latency_delays_the_first_byte(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(latency=0.15)
     start = time.monotonic()
@@ -324,7 +322,7 @@ async def test_tts_insufficient_credit(
 
 
 async def test_tts_client_going_away_is_quiet(
-    make_emulator: Factory, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu = await make_emulator(chunk_delay=0.05)
     async with session.post(
@@ -339,7 +337,7 @@ async def test_tts_client_going_away_is_quiet(
 
 
 async def test_stop_cuts_streams_in_progress(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(chunk_delay=5.0)
     async with session.post(
@@ -354,7 +352,7 @@ async def test_stop_cuts_streams_in_progress(
 
 
 async def test_stop_during_first_byte_latency(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(latency=5.0)
     request = asyncio.ensure_future(session.get(f"{emu.base_url}/wallet/self/api-credit"))
@@ -402,7 +400,9 @@ async def test_revoked_key_and_second_account(
         assert resp.status == 401
 
 
-async def test_concurrency_limit(make_emulator: Factory, session: aiohttp.ClientSession) -> None:
+async def test_concurrency_limit(
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
+) -> None:
     emu = await make_emulator(max_concurrency=1, latency=0.2)
     url = f"{emu.base_url}/wallet/self/api-credit"
 
@@ -470,7 +470,7 @@ async def test_package(emulator: FishAudioEmulator, session: aiohttp.ClientSessi
 
 
 async def test_package_from_constructor(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(package=PackageState(total=10), credit=Decimal("0.5"))
     async with session.get(f"{emu.base_url}/wallet/self/package") as resp:
@@ -813,7 +813,9 @@ async def test_delete_voice(emulator: FishAudioEmulator, session: aiohttp.Client
         assert resp.status == 404
 
 
-async def test_no_seed_voices(make_emulator: Factory, session: aiohttp.ClientSession) -> None:
+async def test_no_seed_voices(
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
+) -> None:
     emu = await make_emulator(seed_voices=False)
     status, data = await list_voices(session, emu, [("self", "true")])
     assert (status, data["total"], data["items"]) == (200, 0, [])

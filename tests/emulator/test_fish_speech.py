@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
 import io
 import json
 import time
@@ -19,42 +18,21 @@ from emulator.__main__ import build, parse_args
 from emulator.audio import mp3_duration
 from emulator.fish_speech import SAMPLE_RATE, demo_references, sentences, wav_file
 
+from ..conftest import FishSpeechFactory
+
 KEY = "speech-key"
 MSGPACK = {"Content-Type": "application/msgpack"}
-
-type Factory = Callable[..., Awaitable[FishSpeechEmulator]]
-
-
-@pytest.fixture
-async def make_server(socket_enabled: None) -> AsyncGenerator[Factory]:
-    """Return a factory of started Fish Speech emulators, all stopped afterwards."""
-    started: list[FishSpeechEmulator] = []
-
-    async def factory(**kwargs: Any) -> FishSpeechEmulator:
-        emu = FishSpeechEmulator(**kwargs)
-        await emu.start()
-        started.append(emu)
-        return emu
-
-    yield factory
-    for emu in started:
-        await emu.stop()
-
-
-@pytest.fixture
-async def http(socket_enabled: None) -> AsyncGenerator[aiohttp.ClientSession]:
-    """A plain client session."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def _tts(**fields: Any) -> bytes:
     return ormsgpack.packb({"text": "Hello there.", **fields})
 
 
-async def test_auth_on_every_route(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_auth_on_every_route(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """With a key, every route (health included) refuses a missing or wrong token."""
-    emu = await make_server(api_key=KEY)
+    emu = await make_fish_speech(api_key=KEY)
     calls = [
         ("GET", "/v1/health"),
         ("POST", "/v1/health"),
@@ -66,7 +44,7 @@ async def test_auth_on_every_route(make_server: Factory, http: aiohttp.ClientSes
     ]
     for method, path in calls:
         for headers in ({}, {"Authorization": "Bearer wrong"}):
-            async with http.request(method, emu.base_url + path, headers=headers) as resp:
+            async with anonymous.request(method, emu.base_url + path, headers=headers) as resp:
                 assert resp.status == 401, (method, path)
                 assert await resp.json() == {
                     "statusCode": 401,
@@ -74,45 +52,49 @@ async def test_auth_on_every_route(make_server: Factory, http: aiohttp.ClientSes
                     "error": "Unauthorized",
                 }
     good = {"Authorization": f"Bearer {KEY}"}
-    async with http.get(f"{emu.base_url}/v1/health", headers=good) as resp:
+    async with anonymous.get(f"{emu.base_url}/v1/health", headers=good) as resp:
         assert resp.status == 200
         assert await resp.json() == {"status": "ok"}
     assert emu.requests[-1].api_key == KEY
 
 
-async def test_no_key_no_auth(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_no_key_no_auth(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """Without a key the server takes any request, whatever Authorization says."""
-    emu = await make_server()
-    async with http.post(
+    emu = await make_fish_speech()
+    async with anonymous.post(
         f"{emu.base_url}/v1/health", headers={"Authorization": "Bearer anything"}
     ) as resp:
         assert resp.status == 200
 
 
-async def test_unknown_route_error_shape(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_unknown_route_error_shape(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """Router errors have the same shape; the control API needs no key."""
-    emu = await make_server(api_key=KEY)
-    async with http.get(
+    emu = await make_fish_speech(api_key=KEY)
+    async with anonymous.get(
         f"{emu.base_url}/v1/asr", headers={"Authorization": f"Bearer {KEY}"}
     ) as resp:
         assert resp.status == 404
         body = await resp.json()
         assert body["statusCode"] == 404
         assert body["error"] == "Not Found"
-    async with http.get(f"{emu.base_url}/_emulator/state") as resp:
+    async with anonymous.get(f"{emu.base_url}/_emulator/state") as resp:
         state = await resp.json()
     assert state["mode"] == "fish-speech"
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-msgpack", None])
 async def test_other_bodies_415(
-    make_server: Factory, http: aiohttp.ClientSession, content_type: str | None
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession, content_type: str | None
 ) -> None:
     """Only msgpack, JSON and multipart bodies are read."""
-    emu = await make_server()
+    emu = await make_fish_speech()
     headers = {"Content-Type": content_type} if content_type else {}
     for path in ("/v1/tts", "/v1/references/add", "/v1/references/update"):
-        async with http.post(
+        async with anonymous.post(
             emu.base_url + path, data=b"\x81\xa4text\xa2hi", headers=headers
         ) as resp:
             assert resp.status == 415
@@ -122,22 +104,24 @@ async def test_other_bodies_415(
             assert "application/msgpack" in resp.headers["Accept"]
 
 
-async def test_undecodable_body_400(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_undecodable_body_400(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """A body that is not what its type says is refused."""
-    emu = await make_server()
-    async with http.post(
+    emu = await make_fish_speech()
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=b"{", headers={"Content-Type": "application/json"}
     ) as resp:
         assert resp.status == 400
 
 
 async def test_streaming_is_headerless_pcm(
-    make_server: Factory, http: aiohttp.ClientSession
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
 ) -> None:
     """A streamed answer says audio/wav but carries raw 16-bit PCM at 44.1 kHz."""
-    emu = await make_server(audio_seconds_per_char=0.01)
+    emu = await make_fish_speech(audio_seconds_per_char=0.01)
     text = "One sentence. And a second one!"
-    async with http.post(
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(text=text, streaming=True), headers=MSGPACK
     ) as resp:
         assert resp.status == 200
@@ -152,48 +136,56 @@ async def test_streaming_is_headerless_pcm(
 
 
 async def test_streaming_other_formats_refused(
-    make_server: Factory, http: aiohttp.ClientSession
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
 ) -> None:
     """Streaming is WAV only."""
-    emu = await make_server()
-    async with http.post(
+    emu = await make_fish_speech()
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(streaming=True, format="mp3"), headers=MSGPACK
     ) as resp:
         assert resp.status == 400
         assert (await resp.json())["message"] == "Streaming only supports WAV format"
 
 
-async def test_whole_wav_and_mp3(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_whole_wav_and_mp3(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """Not streaming: a complete WAV (exact sizes) or MP3 file; pcm and opus fail."""
-    emu = await make_server(audio_seconds_per_char=0.02)
-    async with http.post(f"{emu.base_url}/v1/tts", data=_tts(), headers=MSGPACK) as resp:
+    emu = await make_fish_speech(audio_seconds_per_char=0.02)
+    async with anonymous.post(f"{emu.base_url}/v1/tts", data=_tts(), headers=MSGPACK) as resp:
         assert resp.headers["Content-Type"] == "audio/wav"
         body = await resp.read()
     with wave.open(io.BytesIO(body)) as clip:
         assert clip.getframerate() == SAMPLE_RATE
         assert clip.getnchannels() == 1
         assert clip.getnframes() == round(0.24 * SAMPLE_RATE)
-    async with http.post(
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", json={"text": "Hello there.", "format": "mp3"}
     ) as resp:
         assert resp.headers["Content-Type"] == "audio/mpeg"
         duration = mp3_duration(await resp.read())
     assert duration == pytest.approx(0.24, abs=0.03)
     for fmt in ("pcm", "opus"):
-        async with http.post(
+        async with anonymous.post(
             f"{emu.base_url}/v1/tts", data=_tts(format=fmt), headers=MSGPACK
         ) as resp:
             assert resp.status == 500
             assert (await resp.json())["message"] == "Failed to generate speech"
 
 
-async def test_text_length_limit(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_text_length_limit(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """--max-text-length refuses longer text with 400."""
-    emu = await make_server(max_text_length=5)
-    async with http.post(f"{emu.base_url}/v1/tts", data=_tts(text="123456"), headers=MSGPACK) as r:
+    emu = await make_fish_speech(max_text_length=5)
+    async with anonymous.post(
+        f"{emu.base_url}/v1/tts", data=_tts(text="123456"), headers=MSGPACK
+    ) as r:
         assert r.status == 400
         assert (await r.json())["message"] == "Text is too long, max length is 5"
-    async with http.post(f"{emu.base_url}/v1/tts", data=_tts(text="12345"), headers=MSGPACK) as r:
+    async with anonymous.post(
+        f"{emu.base_url}/v1/tts", data=_tts(text="12345"), headers=MSGPACK
+    ) as r:
         assert r.status == 200
 
 
@@ -217,11 +209,11 @@ async def test_text_length_limit(make_server: Factory, http: aiohttp.ClientSessi
     ],
 )
 async def test_tts_validation(
-    make_server: Factory, http: aiohttp.ClientSession, field: str, value: Any
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession, field: str, value: Any
 ) -> None:
     """Fields outside the request model's bounds are refused in the error shape."""
-    emu = await make_server()
-    async with http.post(
+    emu = await make_fish_speech()
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(**{field: value}), headers=MSGPACK
     ) as resp:
         assert resp.status == 422
@@ -231,50 +223,52 @@ async def test_tts_validation(
 
 
 async def test_tts_validation_of_the_body(
-    make_server: Factory, http: aiohttp.ClientSession
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
 ) -> None:
     """A body without text, or not a map, is refused; unknown fields are ignored."""
-    emu = await make_server()
+    emu = await make_fish_speech()
     for payload in ({"speed": 1.2}, [1, 2], {"text": 5}):
-        async with http.post(
+        async with anonymous.post(
             f"{emu.base_url}/v1/tts", data=ormsgpack.packb(payload), headers=MSGPACK
         ) as resp:
             assert resp.status == 422
-    async with http.post(
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(speed=1.2, prosody={"volume": 3}), headers=MSGPACK
     ) as resp:
         assert resp.status == 200
     form = aiohttp.FormData({"text": "Hi."}, default_to_multipart=True)
-    async with http.post(f"{emu.base_url}/v1/tts", data=form) as resp:
+    async with anonymous.post(f"{emu.base_url}/v1/tts", data=form) as resp:
         assert resp.status == 200  # a multipart form's text field is a string like any other
-    async with http.post(f"{emu.base_url}/v1/tts", data={"text": "Hi."}) as resp:
+    async with anonymous.post(f"{emu.base_url}/v1/tts", data={"text": "Hi."}) as resp:
         assert resp.status == 415  # url-encoded is not among the types the server reads
 
 
-async def test_unknown_reference_quirk(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_unknown_reference_quirk(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """An unknown reference id speaks anyway, leaving an empty folder that blocks `add`."""
-    emu = await make_server()
-    async with http.post(
+    emu = await make_fish_speech()
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(reference_id="ghost"), headers=MSGPACK
     ) as resp:
         assert resp.status == 200
-    async with http.get(f"{emu.base_url}/v1/references/list?format=json") as resp:
+    async with anonymous.get(f"{emu.base_url}/v1/references/list?format=json") as resp:
         assert (await resp.json())["reference_ids"] == []
     form = aiohttp.FormData()
     form.add_field("id", "ghost")
     form.add_field("audio", b"RIFF....", filename="ghost.wav")
     form.add_field("text", "Boo.")
-    async with http.post(f"{emu.base_url}/v1/references/add", data=form) as resp:
+    async with anonymous.post(f"{emu.base_url}/v1/references/add", data=form) as resp:
         assert resp.status == 409
 
 
 async def test_references_msgpack_by_default(
-    make_server: Factory, http: aiohttp.ClientSession
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
 ) -> None:
     """The references endpoints answer msgpack unless JSON is asked for."""
-    emu = await make_server(references=demo_references())
+    emu = await make_fish_speech(references=demo_references())
     url = f"{emu.base_url}/v1/references/list"
-    async with http.get(url) as resp:
+    async with anonymous.get(url) as resp:
         assert resp.headers["Content-Type"] == "application/msgpack"
         listed = ormsgpack.unpackb(await resp.read())
     assert listed == {
@@ -286,20 +280,22 @@ async def test_references_msgpack_by_default(
         ("?format=json", {}),
         ("", {"Accept": "application/json"}),
     ):
-        async with http.get(url + query, headers=headers) as resp:
+        async with anonymous.get(url + query, headers=headers) as resp:
             assert resp.content_type == "application/json"
             assert json.loads(await resp.read()) == listed
     for query, headers in (
         ("?format=msgpack", {"Accept": "application/json"}),
         ("", {"Accept": "application/json, application/msgpack"}),
     ):
-        async with http.get(url + query, headers=headers) as resp:
+        async with anonymous.get(url + query, headers=headers) as resp:
             assert resp.content_type == "application/msgpack"
 
 
-async def test_add_rename_delete(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_add_rename_delete(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """The reference library: add (multipart), rename, delete, with their refusals."""
-    emu = await make_server()
+    emu = await make_fish_speech()
     base = f"{emu.base_url}/v1/references"
     audio = wav_file(b"\0\0" * 100)
 
@@ -310,7 +306,7 @@ async def test_add_rename_delete(make_server: Factory, http: aiohttp.ClientSessi
         out.add_field("text", text)
         return out
 
-    async with http.post(f"{base}/add", data=form("Living room")) as resp:
+    async with anonymous.post(f"{base}/add", data=form("Living room")) as resp:
         assert resp.status == 200
         assert ormsgpack.unpackb(await resp.read())["reference_id"] == "Living room"
     assert emu.references["Living room"].audio == audio
@@ -322,13 +318,13 @@ async def test_add_rename_delete(make_server: Factory, http: aiohttp.ClientSessi
         (form("ok", text=" "), 400),
         (form("ok", data=b""), 400),
     ):
-        async with http.post(f"{base}/add", data=bad) as resp:
+        async with anonymous.post(f"{base}/add", data=bad) as resp:
             assert resp.status == status
             assert (await resp.json())["statusCode"] == status
 
     async def update(old: str, new: str) -> int:
         payload = ormsgpack.packb({"old_reference_id": old, "new_reference_id": new})
-        async with http.post(f"{base}/update", data=payload, headers=MSGPACK) as resp:
+        async with anonymous.post(f"{base}/update", data=payload, headers=MSGPACK) as resp:
             return resp.status
 
     assert await update("Living room", "Lounge") == 200
@@ -338,7 +334,7 @@ async def test_add_rename_delete(make_server: Factory, http: aiohttp.ClientSessi
     assert await update("Lounge", "a/b") == 400
 
     async def delete(ref_id: Any) -> int:
-        async with http.delete(f"{base}/delete", json={"reference_id": ref_id}) as resp:
+        async with anonymous.delete(f"{base}/delete", json={"reference_id": ref_id}) as resp:
             return resp.status
 
     assert await delete("Nope") == 404
@@ -348,13 +344,13 @@ async def test_add_rename_delete(make_server: Factory, http: aiohttp.ClientSessi
 
 
 async def test_slow_synthesis_per_sentence(
-    make_server: Factory, http: aiohttp.ClientSession
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
 ) -> None:
     """Each sentence costs sentence_latency before its audio, streamed or not."""
-    emu = await make_server(sentence_latency=0.05)
+    emu = await make_fish_speech(sentence_latency=0.05)
     text = "First. Second. Third."
     started = time.monotonic()
-    async with http.post(
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(text=text, streaming=True), headers=MSGPACK
     ) as resp:
         first = await resp.content.readany()
@@ -366,25 +362,29 @@ async def test_slow_synthesis_per_sentence(
     assert len(times) == 3
     assert times[2] - times[0] >= 0.1
     started = time.monotonic()
-    async with http.post(f"{emu.base_url}/v1/tts", data=_tts(text=text), headers=MSGPACK) as resp:
+    async with anonymous.post(
+        f"{emu.base_url}/v1/tts", data=_tts(text=text), headers=MSGPACK
+    ) as resp:
         await resp.read()
     assert time.monotonic() - started >= 0.15
 
 
-async def test_stop_during_synthesis(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_stop_during_synthesis(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """Stopping cuts a synthesis in progress instead of waiting for it."""
-    emu = await make_server(sentence_latency=5.0)
+    emu = await make_fish_speech(sentence_latency=5.0)
     started = time.monotonic()
 
     async def stream() -> None:
         with pytest.raises(aiohttp.ClientPayloadError):
-            async with http.post(
+            async with anonymous.post(
                 f"{emu.base_url}/v1/tts", data=_tts(streaming=True), headers=MSGPACK
             ) as resp:
                 await resp.read()
 
     async def whole() -> int:
-        async with http.post(f"{emu.base_url}/v1/tts", data=_tts(), headers=MSGPACK) as resp:
+        async with anonymous.post(f"{emu.base_url}/v1/tts", data=_tts(), headers=MSGPACK) as resp:
             return resp.status
 
     tasks = [asyncio.create_task(stream()), asyncio.create_task(whole())]
@@ -414,9 +414,9 @@ def test_command_line() -> None:
         build(parse_args(["--fish-speech", "--api-key", "a", "--api-key", "b"]))
 
 
-async def test_restart(make_server: Factory) -> None:
+async def test_restart(make_fish_speech: FishSpeechFactory) -> None:
     """An emulator can be started again after stop, but not twice at once."""
-    emu = await make_server()
+    emu = await make_fish_speech()
     with pytest.raises(RuntimeError):
         await emu.start()
     await emu.stop()
@@ -425,9 +425,9 @@ async def test_restart(make_server: Factory) -> None:
     assert emu.base_url
 
 
-async def test_port_taken(make_server: Factory) -> None:
+async def test_port_taken(make_fish_speech: FishSpeechFactory) -> None:
     """A second server on a taken port fails to start and can start elsewhere."""
-    emu = await make_server()
+    emu = await make_fish_speech()
     other = FishSpeechEmulator()
     port = int(emu.base_url.rsplit(":", 1)[1])
     with pytest.raises(OSError, match="address"):
@@ -436,10 +436,12 @@ async def test_port_taken(make_server: Factory) -> None:
     await other.stop()
 
 
-async def test_client_leaves_mid_stream(make_server: Factory, http: aiohttp.ClientSession) -> None:
+async def test_client_leaves_mid_stream(
+    make_fish_speech: FishSpeechFactory, anonymous: aiohttp.ClientSession
+) -> None:
     """A client that stops listening ends the stream without an error on the server."""
-    emu = await make_server(audio_seconds_per_char=2.0, piece_seconds=0.01)
-    async with http.post(
+    emu = await make_fish_speech(audio_seconds_per_char=2.0, piece_seconds=0.01)
+    async with anonymous.post(
         f"{emu.base_url}/v1/tts", data=_tts(streaming=True), headers=MSGPACK
     ) as resp:
         assert await resp.content.readany()

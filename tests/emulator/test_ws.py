@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 import io
@@ -19,9 +18,8 @@ import pytest
 from emulator import FishAudioEmulator
 from emulator.audio import wav_duration
 
+from ..conftest import EmulatorFactory
 from .conftest import AUTH
-
-type Factory = Callable[..., Awaitable[FishAudioEmulator]]
 
 START = {
     "event": "start",
@@ -166,7 +164,7 @@ async def test_empty_stream_completes(
 
 
 async def test_flush_cuts_time_to_first_audio(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(segment_latency=0.1)
     sentence = {"event": "text", "text": "A first sentence. "}
@@ -406,7 +404,7 @@ async def test_never_finish_fault(
 
 
 async def test_client_closing_early_ends_the_session(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(segment_latency=5.0)
     async with session.ws_connect(f"{emu.base_url}/v1/tts/live") as ws:
@@ -419,7 +417,7 @@ async def test_client_closing_early_ends_the_session(
 
 
 async def test_client_going_away_mid_audio(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(chunk_delay=0.05)
     async with session.ws_connect(f"{emu.base_url}/v1/tts/live") as ws:
@@ -430,7 +428,7 @@ async def test_client_going_away_mid_audio(
 
 
 async def test_stop_closes_live_sessions(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator(segment_latency=5.0)
     ws = await session.ws_connect(f"{emu.base_url}/v1/tts/live")
@@ -446,7 +444,7 @@ async def test_stop_closes_live_sessions(
 
 
 async def test_stop_during_never_finish(
-    make_emulator: Factory, session: aiohttp.ClientSession
+    make_emulator: EmulatorFactory, session: aiohttp.ClientSession
 ) -> None:
     emu = await make_emulator()
     emu.faults.ws("never-finish")
