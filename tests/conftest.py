@@ -82,6 +82,19 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(module, "FishAudioClient", fast_client)
 
 
+@pytest.fixture
+def client_options(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Return a setter: clients the integration builds from then on get these constructor
+    arguments (beside the fast retries). Reload the entry for its client to be rebuilt."""
+
+    def apply(**options: Any) -> None:
+        client = functools.partial(FishAudioClient, **FAST_RETRY, **options)
+        for module in (integration_init, config_flow):
+            monkeypatch.setattr(module, "FishAudioClient", client)
+
+    return apply
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
     """Let Home Assistant load custom_components/fish_audio_suite in every test."""

@@ -1071,6 +1071,68 @@ async def test_live_refused_while_text_is_written(
     assert cancelled.is_set()
 
 
+@pytest.mark.parametrize("suspends", [True, False])
+async def test_live_endless_text_ends_and_releases_its_slot(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    client_options: Callable[..., None],
+    suspends: bool,
+) -> None:
+    """An LLM that never ends (awaiting between chunks, or never suspending at all) is cut
+    off at the live stream's text cap with a translated error, its slot released; the
+    next reply is spoken."""
+    client_options(live_text_max_chars=400)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    closed = asyncio.Event()
+
+    async def endless_llm() -> AsyncGenerator[str]:
+        try:
+            while True:
+                yield "and on and on, "
+                if suspends:
+                    await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    stream = tts.async_create_stream(hass, ENTITY_ID)
+    stream.async_set_message_stream(endless_llm())
+    with pytest.raises(HomeAssistantError) as err:
+        async with asyncio.timeout(30):  # a hang guard, not a speed
+            await _collect(stream)
+    assert _translation_key(err) == "text_stream_failed"
+    assert "400 characters" in str(err.value)
+    assert closed.is_set()
+    assert init_integration.runtime_data.client.slots.in_use == 0
+    [session] = emulator.ws_sessions
+    await session.wait_closed()
+    sent = "".join(e["text"] for e in session.events if e["event"] == "text")
+    assert len(sent) <= 400
+    assert await _stream_live(hass)
+
+
+async def test_live_stalled_text_ends_and_releases_its_slot(
+    hass: HomeAssistant,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    client_options: Callable[..., None],
+) -> None:
+    """An LLM that stops writing mid-reply: the wait for its next chunk is bounded."""
+    client_options(live_text_timeout=0.3)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    cancelled = asyncio.Event()
+    stream = tts.async_create_stream(hass, ENTITY_ID)
+    stream.async_set_message_stream(_stalling_llm("A first sentence, ", cancelled)())
+    with pytest.raises(HomeAssistantError) as err:
+        async with asyncio.timeout(30):  # a hang guard, not a speed
+            await _collect(stream)
+    assert _translation_key(err) == "text_stream_failed"
+    assert "no new text" in str(err.value)
+    assert cancelled.is_set()
+    assert init_integration.runtime_data.client.slots.in_use == 0
+    assert await _stream_live(hass)
+
+
 async def test_live_unknown_voice(
     hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
 ) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import CONF_API_KEY
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .api import NAME_MAX, sanitise
 from .const import DOMAIN
 from .coordinator import FishAudioConfigEntry, FishAudioCoordinator
 
@@ -26,11 +28,16 @@ def account_device_info(entry: FishAudioConfigEntry) -> DeviceInfo:
     )
 
 
-def voice_device_info(subentry: ConfigSubentry) -> DeviceInfo:
-    """Return the device of one voice subentry (one text-to-speech entity)."""
+def voice_device_info(subentry: ConfigSubentry, secret: str | None = None) -> DeviceInfo:
+    """Return the device of one voice subentry (one text-to-speech entity).
+
+    `secret` (the account's key) is removed from the name should a stored title hold it.
+    """
     return DeviceInfo(
         identifiers={(DOMAIN, subentry.subentry_id)},
-        name=subentry.title,
+        # Titles come from the server's voice title (cleaned by the client since it shows
+        # names); one stored by an older release is cleaned here as well.
+        name=sanitise(subentry.title, secret, limit=NAME_MAX),
         manufacturer=MANUFACTURER,
         model=str(subentry.data.get("model") or "Voice"),
         entry_type=DeviceEntryType.SERVICE,
@@ -60,4 +67,4 @@ class FishAudioVoiceEntity(Entity):
         self.entry = entry
         self.subentry = subentry
         self._attr_unique_id = subentry.subentry_id
-        self._attr_device_info = voice_device_info(subentry)
+        self._attr_device_info = voice_device_info(subentry, entry.data.get(CONF_API_KEY))

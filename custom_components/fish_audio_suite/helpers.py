@@ -27,6 +27,7 @@ from .api import (
     FishAudioRequestError,
     FishAudioResponseError,
     FishAudioServerError,
+    FishAudioTextStreamError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
@@ -47,6 +48,7 @@ ERROR_KEYS: Final[tuple[tuple[type[FishAudioError], str], ...]] = (
     (FishAudioTimeoutError, "timeout"),
     (FishAudioConnectionError, "cannot_connect"),
     (FishAudioWebSocketError, "stream_failed"),
+    (FishAudioTextStreamError, "text_stream_failed"),
     (FishAudioInvalidResponseError, "invalid_response"),
     (FishAudioError, "unexpected_error"),  # a client error of a kind added later
 )

@@ -18,13 +18,21 @@ from homeassistant.components.tts import (
     TtsAudioType,
     Voice,
 )
-from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
+from homeassistant.const import CONF_API_KEY, MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
 import voluptuous as vol
 
-from .api import MP3_BITRATES, OPUS_BITRATES_BPS, SAMPLE_RATES, FlushPolicy, TTSOptions
+from .api import (
+    MP3_BITRATES,
+    NAME_MAX,
+    OPUS_BITRATES_BPS,
+    SAMPLE_RATES,
+    FlushPolicy,
+    TTSOptions,
+    sanitise,
+)
 from .const import (
     CONF_FORMAT,
     CONF_MODEL,
@@ -147,9 +155,10 @@ class _IncomingMessage:
     cancelled only when the consumer stops listening.
     """
 
-    def __init__(self, chunks: AsyncIterator[str]) -> None:
-        """Initialise the reader."""
+    def __init__(self, chunks: AsyncIterator[str], max_chars: int) -> None:
+        """Initialise the reader; more than `max_chars` at once goes live (and is refused)."""
         self._chunks = chunks
+        self._max_chars = max_chars
         self._pending: asyncio.Task[str | None] | None = None
         self.sent = TextSize()  # what `text` handed on: the text billed
 
@@ -161,11 +170,16 @@ class _IncomingMessage:
             text read is the complete message.
         """
         parts: list[str] = []
+        size = 0
         chunk = await _next_chunk(self._chunks)
         while chunk is not None:
             parts.append(chunk)
+            size += len(chunk)
             task = create_eager_task(_next_chunk(self._chunks), name=f"{DOMAIN} tts text")
-            if not task.done():
+            # A generator that never suspends and never ends would keep this loop (and the
+            # event loop) busy for ever: past the live stream's text cap it is handed to the
+            # live stream, whose cap ends it with a translated error.
+            if not task.done() or size > self._max_chars:
                 self._pending = task
                 return "".join(parts), task
             chunk = task.result()
@@ -183,15 +197,20 @@ class _IncomingMessage:
             chunk = await _next_chunk(self._chunks)
 
     async def aclose(self) -> None:
-        """Stop a read still pending (the consumer stopped listening)."""
-        if (task := self._pending) is None:
-            return
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        elif not task.cancelled():
-            task.exception()  # retrieved: a failure nobody awaited is not logged as lost
+        """Stop a read still pending (the consumer stopped listening), close the text."""
+        if (task := self._pending) is not None:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            elif not task.cancelled():
+                task.exception()  # retrieved: a failure nobody awaited is not logged as lost
+        # A stream that ended early (a bound, an error) leaves the text generator suspended:
+        # close it now so that the LLM behind it stops, not at garbage collection. Its own
+        # clean-up errors must not hide the error the stream ended with.
+        if (aclose := getattr(self._chunks, "aclose", None)) is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
@@ -243,7 +262,11 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             # one. It may be a public voice, not among the account's own.
             title = next((v.name for v in voices if v.voice_id == configured), None)
             voices = [v for v in voices if v.voice_id != configured]
-            voices.insert(0, Voice(configured, title or self.subentry.title))
+            # A title stored by an older release is cleaned like the server's names.
+            stored = sanitise(
+                self.subentry.title, self.entry.data.get(CONF_API_KEY), limit=NAME_MAX
+            )
+            voices.insert(0, Voice(configured, title or stored))
         return voices
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
@@ -365,7 +388,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             if isinstance(message, str):
                 text = message
             else:
-                incoming = _IncomingMessage(message)
+                incoming = _IncomingMessage(message, runtime.client.live_text_max_chars)
                 text, pending = await incoming.read_available()
             source: AsyncGenerator[bytes]
             billed: str | TextSize = text

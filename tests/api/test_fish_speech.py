@@ -292,6 +292,7 @@ async def test_reference_errors(make_fish_speech: FishSpeechFactory) -> None:
         count = len(emu.requests)
         for call in (
             client.add_reference("bad/id", b"RIFF", "text"),
+            client.add_reference("trailing newline\n", b"RIFF", "text"),
             client.add_reference("ok", b"", "text"),
             client.add_reference("ok", b"RIFF", " "),
             client.delete_reference("../x"),
@@ -305,6 +306,11 @@ async def test_json_answers_and_bad_answers(socket_enabled: None) -> None:
     """JSON answers are read as well; unreadable or failed ones are the server's fault."""
     answers: dict[str, web.Response] = {
         "/json/v1/references/list": web.json_response({"reference_ids": ["a"]}),
+        # Names no request could carry (a newline, a control character, a path, too long)
+        # never reach the picker or a log line.
+        "/names/v1/references/list": web.json_response(
+            {"reference_ids": ["Kitchen", "a\n", "b\x1b[31m", "../x", "x" * 256, "y" * 255]}
+        ),
         "/garbage/v1/references/list": web.Response(
             body=b"\xc1", content_type="application/msgpack"
         ),
@@ -322,6 +328,8 @@ async def test_json_answers_and_bad_answers(socket_enabled: None) -> None:
     async with _raw_server(handler) as url:
         async with client_for(url + "/json") as client:
             assert await client.list_references() == ["a"]
+        async with client_for(url + "/names") as client:
+            assert await client.list_references() == ["Kitchen", "y" * 255]
         for prefix, error, match in (
             ("/garbage", FishAudioInvalidResponseError, "Unreadable"),
             ("/list", FishAudioInvalidResponseError, "Unexpected answer"),

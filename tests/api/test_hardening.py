@@ -20,6 +20,7 @@ from custom_components.fish_audio_suite.api import (
     FishAudioError,
     FishAudioInvalidResponseError,
     FishAudioServerError,
+    FishAudioTextStreamError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
     TTSOptions,
@@ -28,8 +29,14 @@ from custom_components.fish_audio_suite.api._bounds import (
     ERROR_BODY_MAX_BYTES,
     JSON_MAX_BYTES,
     audio_bytes_max,
+    stream_budget,
 )
-from custom_components.fish_audio_suite.api.const import ERROR_MESSAGE_MAX
+from custom_components.fish_audio_suite.api.const import (
+    ERROR_MESSAGE_MAX,
+    LIVE_TEXT_MAX_CHARS,
+    LIVE_TEXT_TIMEOUT,
+)
+from custom_components.fish_audio_suite.api.live import text_bounds
 
 from .helpers import API_KEY, assert_no_secret, drain, wav_bytes
 
@@ -264,6 +271,68 @@ async def test_live_trickle_is_cut_off(
         assert time.monotonic() - start < 5
         assert client.slots.in_use == 0
         assert await _speaks(client)
+
+
+async def test_live_endless_text_is_capped(
+    make_client: Callable[..., FishAudioClient], emulator: FishAudioEmulator
+) -> None:
+    """An LLM that never ends: the stream stops at the text cap, with the slot released."""
+    closed = asyncio.Event()
+
+    async def endless_llm() -> AsyncIterator[str]:
+        try:
+            while True:
+                yield "and then "
+                await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    async with make_client(live_text_max_chars=500) as client:
+        with pytest.raises(FishAudioTextStreamError, match="longer than the 500 characters"):
+            await drain(client.tts_live(endless_llm(), TTSOptions()), [])
+        assert closed.is_set()
+        assert client.slots.in_use == 0
+        await _closed(emulator)
+        sent = "".join(e["text"] for e in emulator.ws_sessions[0].events if e["event"] == "text")
+        assert 0 < len(sent) <= 500
+        assert await _speaks(client)
+
+
+async def test_live_stalled_text_is_cut_off(
+    make_client: Callable[..., FishAudioClient], emulator: FishAudioEmulator
+) -> None:
+    """An LLM that stops writing mid-reply: the wait for its next chunk is bounded."""
+    closed = asyncio.Event()
+
+    async def stalled_llm() -> AsyncIterator[str]:
+        try:
+            yield "Let me think about that, "
+            await asyncio.Event().wait()  # never set
+            yield "never."
+        finally:
+            closed.set()
+
+    async with make_client(live_text_timeout=0.3) as client:
+        received: list[bytes] = []
+        with pytest.raises(FishAudioTextStreamError, match=r"no new text for 0\.3 s"):
+            await drain(client.tts_live(stalled_llm(), TTSOptions()), received)
+        assert closed.is_set()
+        assert client.slots.in_use == 0
+        await _closed(emulator)
+        assert await _speaks(client)
+
+
+def test_live_text_bounds_are_finite() -> None:
+    """The longest text accepted gives a finite deadline and byte cap, both from _bounds.py."""
+    bounds = text_bounds(LIVE_TEXT_MAX_CHARS, LIVE_TEXT_TIMEOUT, TTSOptions(), 30.0)
+    assert bounds.deadline == stream_budget(LIVE_TEXT_MAX_CHARS, TTSOptions(), 30.0).deadline
+    assert bounds.timeout == LIVE_TEXT_TIMEOUT
+    assert bounds.deadline < 24 * 3600
+    assert audio_bytes_max(LIVE_TEXT_MAX_CHARS, TTSOptions(format="wav")) < 2 * 1024**3
+    with pytest.raises(ValueError, match="live_text"):
+        FishAudioClient(API_KEY, live_text_max_chars=0)
+    with pytest.raises(ValueError, match="live_text"):
+        FishAudioClient(API_KEY, live_text_timeout=0)
 
 
 async def _closed(emulator: FishAudioEmulator) -> bool:

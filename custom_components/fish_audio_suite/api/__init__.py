@@ -3,6 +3,7 @@
 Everything a caller needs is re-exported here.
 """
 
+from ._errors import sanitise
 from .client import FishAudioClient
 from .const import (
     ASR_MAX_BYTES,
@@ -17,6 +18,7 @@ from .const import (
     MIN_CHUNK_LENGTH_RANGE,
     MODELS,
     MP3_BITRATES,
+    NAME_MAX,
     OPUS_BITRATES_BPS,
     PAGE_SIZE_MAX,
     PROSODY_SPEED_RANGE,
@@ -43,6 +45,7 @@ from .exceptions import (
     FishAudioRequestError,
     FishAudioResponseError,
     FishAudioServerError,
+    FishAudioTextStreamError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
@@ -80,6 +83,7 @@ __all__ = [
     "MIN_CHUNK_LENGTH_RANGE",
     "MODELS",
     "MP3_BITRATES",
+    "NAME_MAX",
     "OPUS_BITRATES_BPS",
     "PAGE_SIZE_MAX",
     "PROSODY_SPEED_RANGE",
@@ -108,6 +112,7 @@ __all__ = [
     "FishAudioRequestError",
     "FishAudioResponseError",
     "FishAudioServerError",
+    "FishAudioTextStreamError",
     "FishAudioTimeoutError",
     "FishAudioWebSocketError",
     "FishSpeechClient",
@@ -127,4 +132,5 @@ __all__ = [
     "VoicePage",
     "VoiceSample",
     "__version__",
+    "sanitise",
 ]

@@ -30,8 +30,10 @@ from .exceptions import (
 
 REDACTED = "**REDACTED**"
 
-# Control characters would let a hostile body forge extra log lines.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Control characters would let a hostile body forge extra log lines; C1 controls, Unicode's
+# line and paragraph separators and the bidirectional overrides (which reorder what a name
+# appears to say) are dropped with them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 # Bearer tokens in server text are hidden even when they are not our key (a proxy might
 # echo the request).
 _BEARER = re.compile(r"(?i)bearer\s+\S+")
@@ -45,22 +47,29 @@ _STATUS_CLASSES: dict[int, type[FishAudioResponseError]] = {
 }
 
 
-def sanitise(text: str, secret: str | None = None) -> str:
-    """Make server text safe for a log line or an exception message.
+def sanitise(text: str, secret: str | None = None, *, limit: int = ERROR_MESSAGE_MAX) -> str:
+    """Make server text safe for a log line, an exception message or the UI.
+
+    The one function for every server-provided text: error bodies, WebSocket reasons, and
+    names (voice titles, author names) shown in the UI, the Assist voice list and logs.
 
     Args:
         text: The raw text.
         secret: The API key, removed wherever it appears.
+        limit: The most characters kept (NAME_MAX for names).
 
     Returns:
-        One line, without the secret or bearer tokens, cut to ERROR_MESSAGE_MAX characters.
+        One line, without the secret or bearer tokens, control characters or lone
+        surrogates (which Home Assistant could not store or send as JSON), cut to `limit`.
     """
+    # A lone surrogate (JSON's "\ud800" decodes to one) cannot be encoded as UTF-8.
+    text = text.encode("utf-8", "replace").decode("utf-8")
     if secret:
         text = text.replace(secret, REDACTED)
     text = _BEARER.sub(f"Bearer {REDACTED}", text)
     text = _CONTROL.sub(" ", text).strip()
-    if len(text) > ERROR_MESSAGE_MAX:
-        text = text[: ERROR_MESSAGE_MAX - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     return text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping, Sequence
 import contextlib
+from copy import replace
 from decimal import Decimal
 import json
 import logging
@@ -42,6 +43,9 @@ from .const import (
     LIVE_CLOSE_TIMEOUT,
     LIVE_HEARTBEAT,
     LIVE_MAX_MSG_SIZE,
+    LIVE_TEXT_MAX_CHARS,
+    LIVE_TEXT_TIMEOUT,
+    NAME_MAX,
     PAGE_SIZE_MAX,
     PATH_ASR,
     PATH_CREDIT,
@@ -76,7 +80,7 @@ from .exceptions import (
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
-from .live import FlushPolicy, stream_live
+from .live import FlushPolicy, stream_live, text_bounds
 from .models import (
     ASRResult,
     Credit,
@@ -206,6 +210,8 @@ class FishAudioClient:
         retry_backoff_max: float = RETRY_BACKOFF_MAX,
         retry_after_max: float = RETRY_AFTER_MAX,
         live_heartbeat: float = LIVE_HEARTBEAT,
+        live_text_timeout: float = LIVE_TEXT_TIMEOUT,
+        live_text_max_chars: int = LIVE_TEXT_MAX_CHARS,
         slot_timeout: float | None = None,
         adaptive_concurrency: bool = True,
     ) -> None:
@@ -225,6 +231,8 @@ class FishAudioClient:
             retry_backoff_max: Cap of the backoff delay.
             retry_after_max: Cap applied to a server's Retry-After.
             live_heartbeat: Seconds between WebSocket pings on live streams.
+            live_text_timeout: Longest wait for the next text chunk of a live stream.
+            live_text_max_chars: The most text one live stream accepts.
             slot_timeout: Longest wait for a concurrency slot (default: request_timeout).
             adaptive_concurrency: Learn the account's real limit from 429s (_limiter.py).
 
@@ -236,6 +244,8 @@ class FishAudioClient:
             raise ValueError("api_key must be a non-empty printable ASCII string")
         if request_timeout <= 0 or max_concurrency < 1 or max_retries < 0:
             raise ValueError("request_timeout, max_concurrency or max_retries out of range")
+        if live_text_timeout <= 0 or live_text_max_chars < 1:
+            raise ValueError("live_text_timeout or live_text_max_chars out of range")
         try:
             url = URL(check_text(base_url, "base_url").rstrip("/"))
         except (TypeError, ValueError) as err:
@@ -256,6 +266,8 @@ class FishAudioClient:
         self._retry_backoff_max = retry_backoff_max
         self._retry_after_max = retry_after_max
         self._live_heartbeat = live_heartbeat
+        self._live_text_timeout = live_text_timeout
+        self._live_text_max_chars = live_text_max_chars
         self._slot_timeout = request_timeout if slot_timeout is None else slot_timeout
         self._slots = SlotLimiter(max_concurrency, adaptive=adaptive_concurrency)
         self._headers = {
@@ -263,6 +275,11 @@ class FishAudioClient:
             "User-Agent": user_agent
             or f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}",
         }
+
+    @property
+    def live_text_max_chars(self) -> int:
+        """The most text one live stream accepts."""
+        return self._live_text_max_chars
 
     def __repr__(self) -> str:
         """Describe the client without its key."""
@@ -634,7 +651,8 @@ class FishAudioClient:
         params.extend(("title_language", item) for item in _as_list(title_language))
         params.append(("sort_by", sort_by))
         data = await self._request("GET", PATH_MODEL, params=params)
-        return _parse(VoicePage, data)
+        page = _parse(VoicePage, data)
+        return replace(page, items=tuple(self._named(voice) for voice in page.items))
 
     async def get_voice(self, voice_id: str) -> Voice:
         """Return one voice model (`GET /model/{id}`).
@@ -646,7 +664,7 @@ class FishAudioClient:
             The voice.
         """
         path = f"{PATH_MODEL}/{_check_voice_id(voice_id)}"
-        return _parse(Voice, await self._request("GET", path))
+        return self._named(_parse(Voice, await self._request("GET", path)))
 
     async def create_voice(
         self,
@@ -717,7 +735,24 @@ class FishAudioClient:
             return data
 
         data = await self._request("POST", PATH_MODEL, body=form, idempotent=False)
-        return _parse(Voice, data)
+        return self._named(_parse(Voice, data))
+
+    def _named(self, voice: Voice) -> Voice:
+        """Return `voice` with the names it shows sanitised (_errors.sanitise).
+
+        Titles, author names and language codes become picker labels, subentry, device
+        and entity names, Assist's voice list and log lines: one short line each, without
+        the key, control characters or lone surrogates.
+        """
+        key = self._api_key
+        author = voice.author
+        return replace(
+            voice,
+            title=sanitise(voice.title, key, limit=NAME_MAX),
+            languages=tuple(sanitise(code, key, limit=16) for code in voice.languages),
+            author=author
+            and replace(author, nickname=sanitise(author.nickname, key, limit=NAME_MAX)),
+        )
 
     async def update_voice(
         self,
@@ -1132,6 +1167,12 @@ class FishAudioClient:
                     options,
                     flush,
                     receive_timeout=self._request_timeout,
+                    bounds=text_bounds(
+                        self._live_text_max_chars,
+                        self._live_text_timeout,
+                        options,
+                        self._request_timeout,
+                    ),
                     secret=self._api_key,
                     heartbeat=self._live_heartbeat,
                 )

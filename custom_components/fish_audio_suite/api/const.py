@@ -95,6 +95,16 @@ DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 # WebSocket keepalive: httpx-ws (the SDK) pings every 20 s. A ping keeps NAT/proxy
 # state alive across multi-second gaps in LLM text and detects a dead peer.
 LIVE_HEARTBEAT: Final = 20.0
+# Bounds on the text of one live stream, so that an LLM that never ends cannot hold a
+# connection and a slot for ever. The API documents no maximum text length (OpenAPI
+# TTSRequest); a live stream speaks one assistant reply, which its LLM's max_tokens setting
+# caps at a few thousand tokens. 20,000 characters is about 5,000 tokens of English and over
+# 20 minutes of speech: more than any spoken reply, and with it the stream's byte cap and
+# total deadline are finite (_bounds.py).
+LIVE_TEXT_MAX_CHARS: Final = 20_000
+# Longest wait for the next piece of text. An LLM pauses while it calls a tool (a script, a
+# web search) and speaks on afterwards; a minute of silence from it is a hung agent.
+LIVE_TEXT_TIMEOUT: Final = 60.0
 # How long closing a WebSocket may wait for the server's close frame: the Go SDK notes the
 # server often closes without one (fish-audio-go), and aclose() must return promptly.
 LIVE_CLOSE_TIMEOUT: Final = 2.0
@@ -117,6 +127,9 @@ RETRY_AFTER_MAX: Final = 30.0
 # Server-provided text copied into exception messages is cut to this many characters so a
 # stray HTML error page cannot flood logs and the UI.
 ERROR_MESSAGE_MAX: Final = 500
+# Server-provided names (voice titles, author names) are cut to this many characters: a
+# picker label, a device name or an entry in Assist's voice list is one short line.
+NAME_MAX: Final = 100
 
 # Largest piece of HTTP audio read at once. A read returns whatever has arrived (up to this), so
 # it never delays the first audio; a larger size only means fewer reads, and each read arms a

@@ -132,6 +132,14 @@ class FishAudioInvalidResponseError(FishAudioError):
     """
 
 
+class FishAudioTextStreamError(FishAudioError):
+    """The text of a live stream broke a bound: too long, or it stopped arriving.
+
+    The text comes from the caller (an LLM writing a reply), not from the server; the stream
+    is ended so that it cannot hold its connection and concurrency slot for ever.
+    """
+
+
 class FishAudioWebSocketError(FishAudioError):
     """A live TTS stream ended badly after the WebSocket was opened.
 

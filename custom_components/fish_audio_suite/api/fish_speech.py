@@ -110,7 +110,7 @@ def check_reference_id(reference_id: str) -> str:
     if (
         not isinstance(reference_id, str)
         or len(reference_id) > REFERENCE_ID_MAX
-        or not _REFERENCE_ID.match(reference_id)
+        or not _REFERENCE_ID.fullmatch(reference_id)
     ):
         raise ValueError("reference ids are 1-255 letters, digits, spaces, '-' or '_'")
     return reference_id
@@ -436,7 +436,12 @@ class FishSpeechClient:
         ids = data.get("reference_ids")
         if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
             raise FishAudioInvalidResponseError("Unexpected reference list")
-        return list(ids)
+        # The names become picker labels and voice names: only those the server can be
+        # asked for again (check_reference_id) are kept, so no newline or control
+        # character from the server reaches the UI or a log line.
+        return [
+            item for item in ids if _REFERENCE_ID.fullmatch(item) and len(item) <= REFERENCE_ID_MAX
+        ]
 
     async def add_reference(self, reference_id: str, audio: bytes, text: str) -> None:
         """Store a reference voice: one recording and its transcript (multipart).

@@ -12,15 +12,17 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import ormsgpack
 
-from ._bounds import AudioBudget, audio_bytes_max, stream_budget
+from ._bounds import AudioBudget, audio_bytes_max, audio_seconds_max, stream_budget
 from ._errors import sanitise
 from .exceptions import (
     FishAudioInvalidResponseError,
+    FishAudioTextStreamError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
@@ -45,6 +47,38 @@ _CLOSERS = frozenset("\"')]}”’»」』")  # noqa: RUF001 - typographic quote
 
 _EVENT_STOP = ormsgpack.packb({"event": "stop"})
 _EVENT_FLUSH = ormsgpack.packb({"event": "flush"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextBounds:
+    """What the caller's text of one live stream may do (api/const.py has the defaults).
+
+    Attributes:
+        max_chars: The most text the stream accepts; with it the audio that can come back,
+            and so the stream's byte cap and deadline, are finite.
+        timeout: Longest wait for the next text chunk.
+        deadline: Longest time from the start until the text ended.
+    """
+
+    max_chars: int
+    timeout: float
+    deadline: float
+
+
+def text_bounds(
+    max_chars: int, timeout: float, options: TTSOptions, request_timeout: float
+) -> TextBounds:
+    """Return the bounds of a live stream's text.
+
+    The text must end within the total deadline of the longest text accepted (one request
+    timeout plus twice the longest audio it can give, _bounds.py): a reply that takes
+    longer to write than its speech can take to play is not one the stream should wait for.
+    """
+    return TextBounds(
+        max_chars=max_chars,
+        timeout=timeout,
+        deadline=request_timeout + 2 * audio_seconds_max(max_chars, options.speed),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,12 +179,16 @@ class _Sender:
         ws: aiohttp.ClientWebSocketResponse,
         text: AsyncIterable[str],
         policy: FlushPolicy,
+        bounds: TextBounds,
     ) -> None:
         self._ws = ws
         self._text = text
         self._policy = policy
+        self._bounds = bounds
         self._pending = ""  # text sent since the last flush
         self._flushed = False
+        self._received = 0  # text taken from the caller, sent or not
+        self._ends_at = time.monotonic() + bounds.deadline
         self.chars = 0  # text sent so far: what bounds the audio that may come back
 
     async def run(self) -> None:
@@ -167,30 +205,63 @@ class _Sender:
 
     async def _run(self) -> None:
         iterator = aiter(self._text)
+        try:
+            await self._forward(iterator)
+        except BaseException:
+            # Given up before the text ended (a bound, a send failure, a cancel): the
+            # caller's generator (an LLM's reply) is closed now, not at garbage collection.
+            if (aclose := getattr(iterator, "aclose", None)) is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+            raise
+        await self._send(_EVENT_STOP)
+
+    async def _forward(self, iterator: AsyncIterator[str]) -> None:
         while True:
             try:
                 chunk = await self._next(iterator)
             except StopAsyncIteration:
-                break
+                return
             if not isinstance(chunk, str):
                 raise TypeError(f"text chunks must be str, got {type(chunk).__name__}")
             if chunk:
                 await self._on_chunk(chunk)
-        await self._send(_EVENT_STOP)
 
     async def _next(self, iterator: AsyncIterator[str]) -> str:
-        """Wait for the next chunk, flushing if the text pauses after a sentence end."""
+        """Wait for the next chunk, flushing if the text pauses after a sentence end.
+
+        The wait is bounded (TextBounds): by the longest pause the text may take, and by
+        what is left of the text's deadline.
+
+        Raises:
+            FishAudioTextStreamError: No text came within the bound.
+        """
         policy = self._policy
-        if not (policy.enabled and self._pending and ends_sentence(self._pending)):
-            return await anext(iterator)
-        # The wait for more text must be bounded without cancelling the caller's
-        # generator mid-step (that would finalise it), so it runs in its own task.
+        flush_at = (
+            policy.pause
+            if policy.enabled and self._pending and ends_sentence(self._pending)
+            else None
+        )
+        left = self._ends_at - time.monotonic()
+        limit = min(self._bounds.timeout, left)
+        # The wait must be bounded without cancelling the caller's generator mid-step
+        # unless the stream ends anyway (cancelling would finalise it), so it runs in its
+        # own task.
         step = asyncio.create_task(_anext(iterator), name="fish_audio_live_text")
         try:
-            done, _ = await asyncio.wait((step,), timeout=policy.pause)
+            if flush_at is not None and flush_at < limit:
+                done, _ = await asyncio.wait((step,), timeout=flush_at)
+                if not done:
+                    await self._flush()
+                limit -= flush_at
+            done, _ = await asyncio.wait((step,), timeout=max(limit, 0.0))
             if not done:
-                await self._flush()
-            return await step
+                if left <= self._bounds.timeout:
+                    raise FishAudioTextStreamError(
+                        f"the text did not end within {self._bounds.deadline:.0f} s"
+                    )
+                raise FishAudioTextStreamError(f"no new text for {self._bounds.timeout:g} s")
+            return step.result()
         finally:
             if not step.done():
                 step.cancel()
@@ -198,6 +269,12 @@ class _Sender:
                     await step
 
     async def _on_chunk(self, chunk: str) -> None:
+        self._received += len(chunk)
+        if self._received > self._bounds.max_chars:
+            raise FishAudioTextStreamError(
+                f"the text is longer than the {self._bounds.max_chars} characters"
+                " a live stream accepts"
+            )
         combined = self._pending + chunk
         split = self._split_point(combined)
         if split is None:
@@ -430,6 +507,7 @@ async def stream_live(
     policy: FlushPolicy,
     *,
     receive_timeout: float,
+    bounds: TextBounds,
     secret: str | None = None,
     heartbeat: float | None = None,
 ) -> AsyncGenerator[bytes]:
@@ -445,9 +523,11 @@ async def stream_live(
         policy: When to send `flush` events.
         receive_timeout: Longest wait for a server frame once all text was sent. While text
             is still being sent there is no such bound (a slow LLM must not trip it); the
-            heartbeat detects a dead peer meanwhile. Once the text ended, the
+            heartbeat detects a dead peer meanwhile, and `bounds` bound the text itself
+            (its length, the wait for each chunk, its end). Once the text ended, the
             whole rest of the stream must also finish within one receive_timeout plus
             twice the longest audio the text can give (_bounds.py).
+        bounds: The bounds of the caller's text (text_bounds).
         secret: The API key, removed from server text put into errors.
         heartbeat: Seconds without a frame, while text is still being sent, before a ping
             (None: no pings). Open the socket with `heartbeat=None, autoping=False`: pings
@@ -459,6 +539,8 @@ async def stream_live(
     Raises:
         FishAudioWebSocketError: The server reported an error or the stream broke.
         FishAudioTimeoutError: The server went quiet after all text was sent.
+        FishAudioTextStreamError: The text is too long, stopped arriving or did not end in
+            time.
         FishAudioInvalidResponseError: More audio than the text sent can give (an
             endless stream).
     """
@@ -470,7 +552,7 @@ async def stream_live(
             await ws.send_bytes(ormsgpack.packb(start))
         except (aiohttp.ClientError, ConnectionError):
             raise FishAudioWebSocketError("Live TTS stream closed before it started") from None
-        sender = _Sender(ws, text, policy)
+        sender = _Sender(ws, text, policy, bounds)
         sender_task = asyncio.create_task(sender.run(), name="fish_audio_live_sender")
         receiver = _Receiver(
             ws,

@@ -282,6 +282,11 @@ class _Model:
                 raise ValueError(f"missing or unusable {field.keys[0]}")
         return cls(**values)
 
+    def __replace__(self, **changes: Any) -> Self:
+        """Return a copy with `changes` applied (what `copy.replace` calls)."""
+        state = vars(self)
+        return type(self)(**{field.name: state[field.name] for field in self._fields} | changes)
+
     def _values(self) -> tuple[Any, ...]:
         state = vars(self)
         return tuple(state[field.name] for field in self._fields)
