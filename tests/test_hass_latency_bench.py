@@ -1,4 +1,5 @@
-"""Smoke run of the user-level benchmark (``scripts/bench hass``), so that it cannot rot.
+"""Smoke runs of the user-level benchmark (``scripts/bench hass``) and of its ffmpeg
+experiment (``scripts/bench ffmpeg``), so that they cannot rot.
 
 It starts the emulator and a real ``hass`` with tiny sizes and one repetition, exactly as the
 measured run does; only the shape of the result is checked (every row, a first byte no later
@@ -20,15 +21,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = [
-    pytest.mark.timeout(600),
-    pytest.mark.skipif(
-        importlib.util.find_spec("hass_frontend") is None,
-        reason="Home Assistant cannot start without home-assistant-frontend (see tests/e2e)",
-    ),
-]
+pytestmark = pytest.mark.timeout(600)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("hass_frontend") is None,
+    reason="Home Assistant cannot start without home-assistant-frontend (see tests/e2e)",
+)
 def test_hass_latency_smoke(tmp_path: Path) -> None:
     """One repetition through a real Home Assistant: every row has a plausible figure."""
     out = tmp_path / "result.json"
@@ -59,3 +58,18 @@ def test_hass_latency_smoke(tmp_path: Path) -> None:
     if result["builtin_note"]:
         assert "fish-audio-sdk" in result["builtin_note"]
     assert "| mp3 | ours |" in done.stdout
+
+
+def test_ha_ffmpeg_smoke() -> None:
+    """The ffmpeg experiment (``scripts/bench ffmpeg``) runs every release's command to a WAV."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ha_ffmpeg", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 2026.")]
+    assert len(rows) == 5  # each ran and wrote 16 kHz mono 16-bit WAV (checked by the module)
