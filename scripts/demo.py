@@ -16,6 +16,8 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
+import importlib
 import json
 import os
 from pathlib import Path
@@ -111,6 +113,7 @@ def prepare_config_dir(config_dir: Path, *, port: int) -> None:
         if link.exists():
             raise HarnessError(f"{link} exists and is not the link to {INTEGRATION_DIR}")
         link.symlink_to(target, target_is_directory=True)
+    http_stored = _store_http_config(config_dir, port)
     # A small configuration instead of default_config, whose integrations (bluetooth, usb,
     # zeroconf, ...) need requirements and hardware a demo has no use for. What a README example
     # needs is here: Assist (assist_pipeline, conversation), the history graph and long-term
@@ -132,15 +135,45 @@ def prepare_config_dir(config_dir: Path, *, port: int) -> None:
         # History graphs and long-term statistics of the credit and usage sensors.
         "recorder:\n"
         "history:\n"
-        "http:\n"
-        f"  server_host: {LOOPBACK}\n"
-        f"  server_port: {port}\n"
-        "logger:\n"
+        + ("" if http_stored else f"http:\n  server_host: {LOOPBACK}\n  server_port: {port}\n")
+        + "logger:\n"
         "  default: warning\n"
         "  logs:\n"
         "    custom_components.fish_audio_suite: debug\n",
         encoding="utf-8",
     )
+
+
+def _store_http_config(config_dir: Path, port: int) -> bool:
+    """Write the HTTP server's settings where Home Assistant 2026.10 and later keep them.
+
+    Since 2026.10 an ``http:`` section in YAML is migrated once into ``.storage/http`` as a
+    *pending* setting: the frontend asks to confirm it, a repair issue calls the YAML deprecated,
+    an unconfirmed setting is reverted (a restart on port 8123) after five minutes, and later
+    changes to the YAML are ignored. Stored as the confirmed ("stable") setting, with that
+    version's own schema and storage version, the demo starts on its port without any of that.
+    Returns False for older versions, which read ``http:`` from YAML.
+    """
+    try:
+        http_config: Any = importlib.import_module("homeassistant.components.http.config")
+    except ImportError:
+        return False
+    settings = dict(
+        http_config.HTTP_STORAGE_SCHEMA({"server_host": [LOOPBACK], "server_port": port})
+    )
+    settings.update(created_at=datetime.now(UTC).isoformat(), error=None, error_message=None)
+    store = {
+        "version": http_config.STORAGE_VERSION,
+        "minor_version": http_config.STORAGE_MINOR_VERSION,
+        "key": http_config.STORAGE_KEY,
+        "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+    }
+    storage = config_dir / ".storage"
+    storage.mkdir(exist_ok=True)
+    path = storage / http_config.STORAGE_KEY
+    path.write_text(json.dumps(store, indent=2), encoding="utf-8")
+    path.chmod(0o600)  # as Home Assistant keeps it (a private store)
+    return True
 
 
 def start_hass(

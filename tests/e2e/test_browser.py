@@ -61,6 +61,10 @@ VIEWPORT = {"width": 1280, "height": 900}
 # The start of the translated error of an HTTP 402 (strings.json, exceptions.insufficient_credit).
 INSUFFICIENT_CREDIT = "Your Fish Audio API credit is not enough for this request"
 FRONTEND_LOGGER = "[frontend.js."
+RADIO_BROWSER_CANCELLED = re.compile(
+    r"[^\n]* ERROR \(MainThread\) \[homeassistant\.components\.radio_browser\] "
+    r"Setup of config entry 'Radio Browser' for radio_browser integration cancelled\n"
+)
 
 pytestmark = [
     pytest.mark.timeout(600),
@@ -100,9 +104,46 @@ class Walk:
         """Wait until ``text`` is visible on the page."""
         await self.text(text, exact=exact).wait_for(timeout=timeout)
 
+    async def see_one_of(self, *texts: str, timeout: int = STEP_TIMEOUT_MS) -> None:
+        """Wait until one of ``texts`` is visible (a frontend version's wording of one step)."""
+        locator = self.page.get_by_text(texts[0])
+        for text in texts[1:]:
+            locator = locator.or_(self.page.get_by_text(text))
+        await locator.filter(visible=True).first.wait_for(timeout=timeout)
+
     def field(self, label: str) -> Any:
         """Return the text field labelled ``label``."""
         return self.page.get_by_role("textbox", name=label).filter(visible=True).first
+
+    def search_field(self, label: str) -> Any:
+        """Return the search field labelled (2026.2) or with the placeholder (2026.10) ``label``."""
+        return (
+            self.page.get_by_role("textbox", name=label)
+            .or_(self.page.get_by_placeholder(label, exact=True))
+            .filter(visible=True)
+            .first
+        )
+
+    async def picked(self, title: re.Pattern[str]) -> None:
+        """Wait until a closed picker shows ``title``.
+
+        2026.2 shows the value in a combobox; 2026.10 as the text of a picker field (no role).
+        """
+        await (
+            self.page.get_by_role("combobox")
+            .filter(has_text=title)
+            .or_(self.page.get_by_text(title))
+            .filter(visible=True)
+            .first.wait_for()
+        )
+
+    async def bare_voice_ids(self) -> int:
+        """Count the visible texts that are a bare 32-character voice id (a hex run)."""
+        return int(
+            await self.page.get_by_text(re.compile(r"\b[0-9a-f]{24,}\b"))
+            .filter(visible=True)
+            .count()
+        )
 
     def button(self, name: str) -> Any:
         """Return the visible button named ``name``."""
@@ -172,6 +213,9 @@ async def test_newcomer_in_the_browser(socket_enabled: None, tmp_path: Path) -> 
         # The frontend reports its own uncaught errors to the log (seen: the add-integration
         # dialog's list while the search is typed); Home Assistant's, unless they name us.
         and not (FRONTEND_LOGGER in problem and DOMAIN not in problem)
+        # Radio Browser (set up by onboarding) retries a lookup this offline machine cannot
+        # make; a stop in the middle of a retry is logged as a cancelled setup (2026.10).
+        and not re.match(RADIO_BROWSER_CANCELLED, problem)
     ]
     assert not problems, "home-assistant.log:\n" + "\n".join(problems)
 
@@ -234,7 +278,7 @@ async def add_integration(walk: Walk, emulator_url: str) -> None:
     """Add integration → Fish Audio Suite → Custom endpoint: a wrong key, a dead URL, then right."""
     await walk.goto("/config/integrations/dashboard")
     await walk.button("Add integration").click()
-    await walk.field("Search for a brand name").fill("Fish Audio Suite")
+    await walk.search_field("Search for a brand name").fill("Fish Audio Suite")
     await walk.text("Fish Audio Suite").click()
     await walk.see("Fish Audio cloud", exact=True)
     await walk.shot("add-integration-menu")
@@ -258,7 +302,7 @@ async def add_integration(walk: Walk, emulator_url: str) -> None:
     await pick_voice(walk, "My Kitchen Voice")
     await walk.shot("first-voice")
     await walk.submit()
-    await walk.see("Devices created")
+    await walk.see_one_of("Devices created", "Name and assign")  # 2026.2, 2026.10
     await walk.shot("created")
     await walk.button("Skip and finish").or_(walk.button("Finish")).first.click()
 
@@ -274,10 +318,8 @@ async def pick_voice(walk: Walk, title: str) -> None:
     # Once the menu has closed, a click reaches the form again (one during its animation is lost).
     await walk.page.get_by_role("option").filter(visible=True).first.wait_for(state="hidden")
     # The closed picker shows what was picked: the voice's title, never a bare hex id.
-    picked = walk.page.get_by_role("combobox").filter(visible=True).filter(has_text=title)
-    await picked.first.wait_for()
-    bare_id = walk.page.get_by_role("combobox").filter(has_text=re.compile(r"[0-9a-f]{24,}"))
-    assert not await bare_id.filter(visible=True).count(), "the picker shows a bare voice id"
+    await walk.picked(re.compile(re.escape(title)))
+    assert not await walk.bare_voice_ids(), "the picker shows a bare voice id"
 
 
 async def integration_page(walk: Walk) -> None:
@@ -339,10 +381,8 @@ async def reconfigure_voice(walk: Walk) -> None:
         except PlaywrightTimeoutError:
             if attempt == 2:
                 raise
-    picked = walk.page.get_by_role("combobox").filter(visible=True).filter(has_text="Voice")
-    await picked.filter(has_text=re.compile(r"My (Kitchen|Shared) Voice")).first.wait_for()
-    bare_id = walk.page.get_by_role("combobox").filter(has_text=re.compile(r"[0-9a-f]{24,}"))
-    assert not await bare_id.filter(visible=True).count(), "reconfigure shows a bare voice id"
+    await walk.picked(re.compile(r"My (Kitchen|Shared) Voice"))
+    assert not await walk.bare_voice_ids(), "reconfigure shows a bare voice id"
     await walk.shot("reconfigure-voice")
     await walk.page.get_by_role("button", name="Close").filter(visible=True).first.click()
     await walk.text("Voice settings").wait_for(state="hidden")
@@ -377,6 +417,11 @@ async def say(walk: Walk, api: HomeAssistantApi, emulator_url: str) -> None:
     await walk.text("Text-to-speech").click()
     await walk.see("Google Translate", exact=False)
     await walk.shot("media-tts")
+    # What README "Known limitations" says of 2026.2, 2026.10 and 2026.11: the tiles do not
+    # name the voices (each reads "Text-to-speech"); the page behind one does. A frontend
+    # that names them fails here, so that the README is corrected.
+    for title in ("My Kitchen Voice", "My Shared Voice"):
+        assert not await walk.page.get_by_text(title).filter(visible=True).count(), title
     # The engines, sorted by title: Google Translate's first, then our two voices.
     await walk.page.get_by_text("Text-to-speech", exact=True).filter(visible=True).last.click()
     message = walk.page.get_by_role("textbox", name="Message")
@@ -416,8 +461,7 @@ async def list_voices_action(walk: Walk) -> None:
     await walk.goto("/developer-tools/action")
     await walk.see("Perform action")
     await walk.page.locator("ha-service-picker").filter(visible=True).first.click()
-    search = walk.page.get_by_role("textbox", name="Search", exact=True).filter(visible=True)
-    await search.first.fill("list_voices")
+    await walk.search_field("Search").fill("list_voices")
     await walk.text("List voices").click()
     await walk.see("Lists Fish Audio voices", exact=False)
     await walk.page.get_by_label("Integration", exact=False).filter(visible=True).first.click()
@@ -440,7 +484,9 @@ async def create_assistant(walk: Walk, api: HomeAssistantApi) -> None:
     await walk.field("Name").fill("Fish Audio")
     await choose_in(walk, "Speech-to-text", "Fish Audio (127.0.0.1) Speech-to-text")
     await choose_in(walk, "Text-to-speech", "My Kitchen Voice Text-to-speech")
-    await walk.see("Voice", exact=True)
+    # The voice select of the Fish voice ("Voice *" when 2026.10 marks it required).
+    voice = walk.page.get_by_text(re.compile(r"^Voice( \*)?$")).filter(visible=True).first
+    await voice.scroll_into_view_if_needed()
     await walk.shot("assist-setup")
     await walk.button("Create").click()
     await walk.see("Fish Audio", exact=True)
@@ -453,4 +499,9 @@ async def create_assistant(walk: Walk, api: HomeAssistantApi) -> None:
 async def choose_in(walk: Walk, label: str, option: str) -> None:
     """Open the select labelled ``label`` and choose ``option``."""
     await walk.page.get_by_label(label, exact=True).filter(visible=True).first.click()
-    await walk.page.get_by_role("option", name=option).filter(visible=True).first.click()
+    await (
+        walk.page.get_by_role("option", name=option)
+        .or_(walk.page.get_by_text(option, exact=True))  # 2026.10's menu items have no role
+        .filter(visible=True)
+        .last.click()
+    )
