@@ -677,28 +677,39 @@ async def test_voice_actions_refusals(
     hass: HomeAssistant, speech: FishSpeechEmulator, local_entry: MockConfigEntry, tmp_path: Path
 ) -> None:
     """What the server cannot do is refused with a translated error that names it."""
-    for service, data, key in (
-        ("get_voice", {"voice_id": "narrator"}, "not_supported_locally"),
-        ("transcribe", {"audio": "/media/x.wav"}, "not_supported_locally"),
-        ("list_voices", {"self_only": False}, "not_supported_locally"),
-        ("list_voices", {"tags": ["calm"]}, "not_supported_locally"),
+    refused = "not_supported_locally"
+    for service, data, key, placeholders in (
+        ("get_voice", {"voice_id": "narrator"}, f"{refused}_voice_details", {}),
+        ("transcribe", {"audio": "/media/x.wav"}, f"{refused}_speech_to_text", {}),
+        ("design_voice", {"instruction": "A calm voice.", "folder": str(tmp_path)},
+         f"{refused}_voice_design", {}),
+        ("list_voices", {"self_only": False}, f"{refused}_voice_library", {}),
+        ("list_voices", {"tags": ["calm"]}, f"{refused}_field", {"field": "tags"}),
         ("create_voice", {"title": "A", "audio": ["/a.wav"], "texts": ["x"],
-                          "description": "d"}, "not_supported_locally"),
+                          "description": "d"}, f"{refused}_field", {"field": "description"}),
         ("create_voice", {"title": "A", "audio": ["/a.wav"], "texts": ["x"],
-                          "visibility": "public"}, "not_supported_locally"),
+                          "visibility": "public"}, f"{refused}_public_voice", {}),
         ("create_voice", {"title": "A", "audio": ["/a.wav", "/b.wav"], "texts": ["x", "y"]},
-         "one_recording_and_transcript"),
-        ("create_voice", {"title": "A", "audio": ["/a.wav"]}, "one_recording_and_transcript"),
+         "one_recording_and_transcript", {"count": "2"}),
+        ("create_voice", {"title": "A", "audio": ["/a.wav"]}, "one_recording_and_transcript",
+         {"count": "1"}),
         ("create_voice", {"title": "bad/name", "audio": ["/a.wav"], "texts": ["x"]},
-         "invalid_reference_id"),
-        ("update_voice", {"voice_id": "narrator", "tags": ["x"]}, "not_supported_locally"),
-        ("update_voice", {"voice_id": "narrator"}, "nothing_to_update"),
-        ("delete_voice", {"voice_id": "a/b"}, "invalid_reference_id"),
+         "invalid_reference_id", {"voice_id": "bad/name"}),
+        ("update_voice", {"voice_id": "narrator", "tags": ["x"]}, f"{refused}_field",
+         {"field": "tags"}),
+        ("update_voice", {"voice_id": "narrator"}, "nothing_to_update", {"voice_id": "narrator"}),
+        ("delete_voice", {"voice_id": "a/b"}, "invalid_reference_id", {"voice_id": "a/b"}),
     ):  # fmt: skip
         with pytest.raises(ServiceValidationError) as err:
             await _call(hass, service, local_entry, **data)
         assert err.value.translation_key == key, (service, data)
-        assert err.value.translation_placeholders is not None
+        # Each refusal has its own key; only the account and a field's name are filled in.
+        expected = (
+            {**placeholders, "account": local_entry.title}
+            if key.startswith(refused)
+            else placeholders
+        )
+        assert err.value.translation_placeholders == expected, (service, data)
     assert not [r for r in speech.requests if r.method != "GET"]
 
 
@@ -716,7 +727,7 @@ async def test_synthesize_to_file(
     assert target.read_bytes().startswith(wav_stream_header())
     assert _tts_bodies(speech)[-1]["temperature"] == 0.5
     for data, key in (
-        ({"speed": 1.5}, "not_supported_locally"),
+        ({"speed": 1.5}, "not_supported_locally_field"),
         ({"voice_id": "ghost"}, "local_voice_not_found"),
         ({"entity_id": "tts.nothing"}, "not_a_voice_entity"),
         ({"message": "  "}, "empty_message"),

@@ -211,10 +211,16 @@ async def async_refresh_references(entry: FishSpeechConfigEntry) -> None:
         LOGGER.warning("Could not refresh the voice list of %s: %s", entry.title, err)
 
 
-def not_supported(feature: str, entry: ConfigEntry[Any]) -> ServiceValidationError:
-    """Return the error for a feature a self-hosted server does not have."""
+def not_supported(
+    feature: str, entry: ConfigEntry[Any], **placeholders: str
+) -> ServiceValidationError:
+    """Return the error for a feature a self-hosted server does not have.
+
+    One translation key per refusal (``not_supported_locally_<feature>``): a translated
+    message with an English phrase as its placeholder would read half in English.
+    """
     return ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key="not_supported_locally",
-        translation_placeholders={"feature": feature, "account": entry.title},
+        translation_key=f"not_supported_locally_{feature}",
+        translation_placeholders={**placeholders, "account": entry.title},
     )

@@ -36,11 +36,11 @@ type Handler = Callable[[ServiceCall, FishSpeechConfigEntry], Awaitable[ServiceR
 # A reference recording: 10-30 s of speech is what the model uses; a few minutes of WAV is the
 # most anyone should send.
 REFERENCE_MAX_BYTES: Final = 20 * 1024 * 1024
-# What each refused action or field needs, as the error names it.
-FEATURE_DETAILS: Final = "voice details (the server stores only a name)"
-FEATURE_SEARCH: Final = "the public voice library and its search"
-FEATURE_ASR: Final = "speech-to-text"
-FEATURE_DESIGN: Final = "voice design"
+# What a refused action needs: the end of its translation key (exceptions.not_supported_locally_*).
+FEATURE_DETAILS: Final = "voice_details"
+FEATURE_SEARCH: Final = "voice_library"
+FEATURE_ASR: Final = "speech_to_text"
+FEATURE_DESIGN: Final = "voice_design"
 
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
@@ -61,7 +61,7 @@ def _refuse_fields(call: ServiceCall, entry: FishSpeechConfigEntry, *fields: str
     """Refuse fields the server cannot store (given explicitly, not a schema default)."""
     for name in fields:
         if name in call.data:
-            raise not_supported(f"the {name} field", entry)
+            raise not_supported("field", entry, field=name)
 
 
 async def _list_voices(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
@@ -83,7 +83,7 @@ async def _create_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> Serv
     reference_id = _reference_id(call.data["title"])
     _refuse_fields(call, entry, "description", "tags", "cover_image")
     if call.data.get("visibility", "private") != "private":
-        raise not_supported("public or unlisted voices", entry)
+        raise not_supported("public_voice", entry)
     audio: list[str] = call.data["audio"]
     texts: list[str] = call.data.get("texts") or []
     # The server stores exactly one recording and the words spoken in it.
