@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 import json
 import logging
 import math
-import re
 import time
 from typing import Any, Final, cast
 
@@ -26,8 +25,6 @@ from .const import (
     ASR_MIN_SECONDS,
     ASR_PRICE_PER_SECOND,
     CHUNK_DELAY_KEY,
-    CLIENT_MAX_SIZE,
-    CONTROL_PREFIX,
     CREATE_MAX_TEXTS,
     CREATE_MAX_VOICES,
     DEFAULT_MODEL,
@@ -51,6 +48,7 @@ from .faults import (
     StreamFault,
 )
 from .live import LiveSession
+from .server import SENTENCE, Handler, LoopbackServer, Route, bearer_token, record_of
 from .state import Account, EmulatorState, PackageState, RecordedRequest, RecordedWebSocket
 from .timestamps import plan_chunks, sse_event
 from .validation import ErrorList, TtsSettings, query_error, validate_tts
@@ -58,16 +56,10 @@ from .voices import make_voice, voice_id_for
 
 _LOGGER = logging.getLogger(__name__)
 
-_RECORD: Final = "fish_audio_emulator.record"
 _ACCOUNT: Final = "fish_audio_emulator.account"
 
 # What a never-ending answer announces: 10 GiB, far beyond anything a client should buffer.
 _HUGE_LENGTH: Final = 10 * 1024**3
-_BEARER: Final = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
-# Sentence ends, including the CJK full-width ones.
-_SENTENCE: Final = re.compile("[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class EmulatorStoppingError(Exception):
@@ -89,10 +81,6 @@ def api_error(status: int, message: str, headers: Mapping[str, str] | None = Non
 def resolve_model(header: str | None) -> str:
     """Return the model a ``model`` header selects (unknown or missing: the default)."""
     return header if header in MODELS else DEFAULT_MODEL
-
-
-def _record_of(request: web.Request) -> RecordedRequest:
-    return cast("RecordedRequest", request[_RECORD])
 
 
 def _account_of(request: web.Request) -> Account:
@@ -127,7 +115,7 @@ def _fields(decoded: Any) -> MultiDict[Any] | None:
     return None
 
 
-class FishAudioEmulator:
+class FishAudioEmulator(LoopbackServer):
     """A local Fish Audio server with scripted faults and full request records.
 
     Use it in-process (``await emu.start()`` then ``emu.base_url``) or as a process
@@ -174,7 +162,6 @@ class FishAudioEmulator:
             seed_voices=seed_voices,
         )
         self.faults = FaultInjector()
-        self.requests: list[RecordedRequest] = []
         self.ws_sessions: list[RecordedWebSocket] = []
         self.latency = latency
         self.chunk_delay = chunk_delay
@@ -182,20 +169,16 @@ class FishAudioEmulator:
         self.max_concurrency = max_concurrency
         self.segment_latency = segment_latency
         self.piece_seconds = piece_seconds
-        self.base_url = ""
-        self.app = self.make_app()
-        self._runner: web.AppRunner | None = None
         self._inflight: Counter[str] = Counter()
         self._websockets: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = asyncio.Event()
+        super().__init__()
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        """Return a new application serving this emulator (e.g. for ``aiohttp`` test clients)."""
-        app = web.Application(middlewares=[self._middleware], client_max_size=CLIENT_MAX_SIZE)
-        api: list[tuple[str, str, Handler]] = [
+    def routes(self) -> list[Route]:
+        """Return the API's routes (PROTOCOL.md) and the control API's."""
+        return [
             ("POST", "/v1/tts", self._tts),
             ("GET", "/v1/tts/live", self._tts_live),
             ("POST", "/v1/tts/stream/with-timestamp", self._tts_with_timestamp),
@@ -216,52 +199,15 @@ class FishAudioEmulator:
             ("POST", "/_emulator/reset", self._control_reset),
             ("POST", "/_emulator/credit", self._control_credit),
         ]
-        for method, path, handler in api:
-            app.router.add_route(method, path, handler)
-        return app
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host:port`` (port 0: a free one) and set ``base_url``."""
-        if self._runner is not None:
-            raise RuntimeError("the emulator is already running")
-        if self.app.frozen:  # started and stopped before: an application runs only once
-            self.app = self.make_app()
-        self._stopping = asyncio.Event()
-        # A short shutdown grace: anything still streaming at stop() is cut, as a real outage is.
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        bound = runner.addresses[0]
-        self.base_url = f"http://{host}:{bound[1]}"
-
-    async def stop(self) -> None:
-        """Stop listening, end every stream and live session, and cancel every task."""
-        if self._runner is None:
-            return
-        runner, self._runner = self._runner, None
-        self._stopping.set()
+    async def _end_open_work(self) -> None:
+        """End every stream and live session and cancel every task."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for ws in list(self._websockets):
             await ws.close(code=1001, message=b"emulator stopping")
-        await runner.cleanup()
-
-    @property
-    def open_connections(self) -> int:
-        """The TCP connections the server holds open now, HTTP and WebSocket alike.
-
-        Tests count them to show that a client really closed what it opened.
-        """
-        server = self._runner.server if self._runner is not None else None
-        return 0 if server is None else len(server.connections)
 
     def reset(self) -> None:
         """Clear the records and faults and restore the initial state."""
@@ -272,14 +218,8 @@ class FishAudioEmulator:
 
     async def pause(self, delay: float) -> None:
         """Sleep ``delay`` seconds; raise ``EmulatorStoppingError`` once the emulator stops."""
-        if delay <= 0:
-            return
-        try:
-            async with asyncio.timeout(delay):
-                await self._stopping.wait()
-        except TimeoutError:
-            return
-        raise EmulatorStoppingError
+        if not await self.wait(delay):
+            raise EmulatorStoppingError
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         """Start a task owned by the emulator (cancelled by ``stop()``)."""
@@ -291,46 +231,26 @@ class FishAudioEmulator:
 
     # --- cross-cutting: record, faults, latency, auth, concurrency ---------------------------
 
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(CONTROL_PREFIX):
-            return await handler(request)
-        record = await self._record(request)
-        request[_RECORD] = record
+    async def answer(
+        self, request: web.Request, handler: Handler, record: RecordedRequest
+    ) -> web.StreamResponse:
+        """Decode the body into the record, then apply faults, latency, auth and limits."""
+        self._decode(record)
         try:
-            response = await self._dispatch(request, handler, record)
+            return await self._dispatch(request, handler, record)
         except web.HTTPException as exc:  # the router's 404 and 405
             allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-            response = api_error(exc.status, exc.reason, allow)
+            return api_error(exc.status, exc.reason, allow)
         except EmulatorStoppingError:
-            response = api_error(503, "Service is shutting down")
-        if record.status is None:
-            record.status = response.status
-        return response
+            return api_error(503, "Service is shutting down")
 
-    async def _record(self, request: web.Request) -> RecordedRequest:
-        body = await request.read()
-        content_type = request.headers.get("Content-Type", "")
-        error = None
+    @staticmethod
+    def _decode(record: RecordedRequest) -> None:
         try:
-            decoded = decode_body(content_type, body)
+            decoded = decode_body(record.content_type, record.body)
         except BodyError as err:
-            decoded, error = decode_body("", b""), str(err)
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query_string=request.query_string,
-            query=MultiDict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-            content_type=content_type,
-            decoded=decoded.value,
-            decode_error=error,
-            parts=decoded.parts,
-            time=time.monotonic(),
-        )
-        self.requests.append(record)
-        return record
+            decoded, record.decode_error = decode_body("", b""), str(err)
+        record.decoded, record.parts = decoded.value, decoded.parts
 
     async def _dispatch(
         self, request: web.Request, handler: Handler, record: RecordedRequest
@@ -372,8 +292,7 @@ class FishAudioEmulator:
         if (fault := self.faults.take_http(request.method, request.path)) is not None:
             headers = {"Content-Type": fault.content_type, **fault.headers}
             return web.Response(status=fault.status, body=fault.body, headers=headers)
-        match = _BEARER.match(request.headers.get("Authorization", ""))
-        key = match.group(1) if match else None
+        key = bearer_token(request)
         user_id = self.state.api_keys.get(key) if key else None
         if key is None or user_id is None:
             if self.state.auth_error_style == "json":
@@ -395,7 +314,7 @@ class FishAudioEmulator:
         else:
             response.enable_chunked_encoding()
         await response.prepare(request)
-        _record_of(request).status = 200
+        record_of(request).status = 200
         # Audio-like bytes for TTS, JSON whitespace (a valid prefix of any document) else.
         filler = b"\xff" if tts else b" "
         piece = filler * 65536
@@ -470,7 +389,7 @@ class FishAudioEmulator:
 
     def _tts_request(self, request: web.Request) -> tuple[TtsSettings, str, Account] | web.Response:
         """Decode and check a TTS request body (shared by /v1/tts and its timestamp variant)."""
-        record, account = _record_of(request), _account_of(request)
+        record, account = record_of(request), _account_of(request)
         if record.decode_error is not None:
             return self.parse_error(record.decode_error)
         mime = request.content_type
@@ -499,7 +418,7 @@ class FishAudioEmulator:
         if isinstance(checked, web.Response):
             return checked
         settings, model, account = checked
-        record = _record_of(request)
+        record = record_of(request)
         pieces = self._render(settings)
         self.charge_tts(account, model, settings.text)
         truncate = self.faults.take_truncate(request.method, request.path)
@@ -531,7 +450,7 @@ class FishAudioEmulator:
         if isinstance(checked, web.Response):
             return checked
         settings, model, account = checked
-        record = _record_of(request)
+        record = record_of(request)
         chunks = plan_chunks(
             settings.text,
             settings.chunk_length,
@@ -587,7 +506,7 @@ class FishAudioEmulator:
 
     async def _voice_design(self, request: web.Request) -> web.StreamResponse:
         """Design voices from a description: candidates with base64 audio."""
-        record, account = _record_of(request), _account_of(request)
+        record, account = record_of(request), _account_of(request)
         model = request.headers.get("model")
         if model != DESIGN_MODEL:
             return self.validation_error(
@@ -637,10 +556,10 @@ class FishAudioEmulator:
         if (refused := self.check_credit(account, model)) is not None:
             return refused
         await ws.prepare(request)
-        _record_of(request).status = 101
+        record_of(request).status = 101
         recorded = RecordedWebSocket(
             headers=CIMultiDict(request.headers),
-            api_key=_record_of(request).api_key,
+            api_key=record_of(request).api_key,
             user_id=account.user_id,
             model=model,
             opened=time.monotonic(),
@@ -659,7 +578,7 @@ class FishAudioEmulator:
     # --- ASR ----------------------------------------------------------------------------------
 
     async def _asr(self, request: web.Request) -> web.StreamResponse:
-        record, account = _record_of(request), _account_of(request)
+        record, account = record_of(request), _account_of(request)
         if record.decode_error is not None:
             return self.parse_error(record.decode_error)
         if request.content_type == "application/json":
@@ -798,7 +717,7 @@ class FishAudioEmulator:
         return web.Response(status=200)
 
     async def _create_voice(self, request: web.Request) -> web.StreamResponse:
-        record, account = _record_of(request), _account_of(request)
+        record, account = record_of(request), _account_of(request)
         if record.decode_error is not None:
             return self.parse_error(record.decode_error)
         fields = _fields(record.decoded) or MultiDict()
@@ -854,7 +773,7 @@ class FishAudioEmulator:
         return json_response(voice, 201)
 
     async def _update_voice(self, request: web.Request) -> web.StreamResponse:
-        record = _record_of(request)
+        record = record_of(request)
         if record.decode_error is not None:
             return self.parse_error(record.decode_error)
         voice, error = self._voice_for(request, write=True)
@@ -969,7 +888,7 @@ def _duration_of(audio: bytes) -> float:
 
 def _segments(text: str, seconds: float) -> list[dict[str, Any]]:
     """Split ``text`` into sentences spread over ``seconds`` in proportion to their length."""
-    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()] or [text]
+    sentences = [s.strip() for s in SENTENCE.findall(text) if s.strip()] or [text]
     total = sum(len(s) for s in sentences) or 1
     segments, start = [], 0.0
     for sentence in sentences:

@@ -26,24 +26,23 @@ validation: 422, the framework's default), the code says so.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 import io
 import logging
 import re
 import time
-from typing import Any, Final, cast
+from typing import Any, Final
 import wave
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiDict
+from multidict import MultiDict
 import ormsgpack
 
 from .audio import Mp3Stream, pcm_samples
 from .bodies import BodyError, decode_body
-from .const import CLIENT_MAX_SIZE, CONTROL_PREFIX
+from .server import SENTENCE, Handler, LoopbackServer, Route, bearer_token, record_of
 from .state import RecordedRequest
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,13 +56,6 @@ MSGPACK: Final = "application/msgpack"
 REFERENCE_ID: Final = re.compile(r"^[a-zA-Z0-9\-_ ]+$")
 REFERENCE_ID_MAX: Final = 255
 
-_BEARER: Final = re.compile(r"^\s*Bearer\s+(\S+)\s*$", re.IGNORECASE)
-# The engine splits long text into sentences; so does the emulator, to cost each one.
-_SENTENCE: Final = re.compile(r"[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
-_RECORD: Final = "fish_speech_emulator.record"
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 def error_response(
     status: int, message: str | None = None, headers: Mapping[str, str] | None = None
@@ -76,7 +68,8 @@ def error_response(
 
 def sentences(text: str) -> list[str]:
     """Split ``text`` into sentences (at least one)."""
-    found = [s for s in _SENTENCE.findall(text) if s.strip()]
+    # The engine splits long text into sentences; so does the emulator, to cost each one.
+    found = [s for s in SENTENCE.findall(text) if s.strip()]
     return found or [text]
 
 
@@ -190,7 +183,7 @@ def wants_json(request: web.Request) -> bool:
     return "application/json" in accept and "application/msgpack" not in accept
 
 
-class FishSpeechEmulator:
+class FishSpeechEmulator(LoopbackServer):
     """A local Fish Speech server with full request records.
 
     Use it in-process (``await emu.start()`` then ``emu.base_url``) or as a process
@@ -226,20 +219,15 @@ class FishSpeechEmulator:
         self.references: dict[str, Reference] = {
             ref_id: Reference(audio, text) for ref_id, (audio, text) in (references or {}).items()
         }
-        self.requests: list[RecordedRequest] = []
         # Monotonic time at which each sentence's audio was written (benchmarks, tests).
         self.sentence_times: list[float] = []
-        self.base_url = ""
-        self.app = self.make_app()
-        self._runner: web.AppRunner | None = None
-        self._stopping = asyncio.Event()
+        super().__init__()
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        """Return a new application serving this emulator."""
-        app = web.Application(middlewares=[self._middleware], client_max_size=CLIENT_MAX_SIZE)
-        routes: list[tuple[str, str, Handler]] = [
+    def routes(self) -> list[Route]:
+        """Return the server's routes (tools/api_server.py) and the control API's."""
+        return [
             ("GET", "/v1/health", self._health),
             ("POST", "/v1/health", self._health),
             ("POST", "/v1/tts", self._tts),
@@ -249,91 +237,35 @@ class FishSpeechEmulator:
             ("POST", "/v1/references/update", self._update),
             ("GET", "/_emulator/state", self._control_state),
         ]
-        for method, path, handler in routes:
-            app.router.add_route(method, path, handler)
-        return app
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host:port`` (port 0: a free one) and set ``base_url``."""
-        if self._runner is not None:
-            raise RuntimeError("the emulator is already running")
-        if self.app.frozen:
-            self.app = self.make_app()
-        self._stopping = asyncio.Event()
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
+    # --- cross-cutting: auth, body type -----------------------------------------------------
+
+    async def answer(
+        self, request: web.Request, handler: Handler, record: RecordedRequest
+    ) -> web.StreamResponse:
+        """Refuse a missing or wrong token, else answer (the body is decoded by the route)."""
+        response = self._refusal(request, record)
+        if response is not None:
+            return response
         try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.base_url = f"http://{host}:{runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        """Stop listening; a synthesis still running ends at once."""
-        if self._runner is None:
-            return
-        runner, self._runner = self._runner, None
-        self._stopping.set()
-        await runner.cleanup()
-
-    async def _pause(self, delay: float) -> bool:
-        """Sleep ``delay`` seconds; return False if the emulator stopped meanwhile."""
-        if delay <= 0:
-            return True
-        try:
-            async with asyncio.timeout(delay):
-                await self._stopping.wait()
-        except TimeoutError:
-            return True
-        return False
-
-    # --- cross-cutting: record, auth, body type -----------------------------------------------
-
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
-        body = await request.read()
-        content_type = request.headers.get("Content-Type", "")
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query_string=request.query_string,
-            query=MultiDict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-            content_type=content_type,
-            time=time.monotonic(),
-        )
-        self.requests.append(record)
-        request[_RECORD] = record
-        response: web.StreamResponse | None = self._refusal(request, record)
-        if response is None:
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:  # the router's 404 and 405
-                response = error_response(exc.status, exc.reason)
-        if record.status is None:
-            record.status = response.status
-        return response
+        except web.HTTPException as exc:  # the router's 404 and 405
+            return error_response(exc.status, exc.reason)
 
     def _refusal(self, request: web.Request, record: RecordedRequest) -> web.Response | None:
         """Return a 401 for a missing or wrong token (when the server has a key)."""
         if self.api_key is None:
             return None
-        match = _BEARER.match(request.headers.get("Authorization", ""))
-        if match is None or match.group(1) != self.api_key:
+        token = bearer_token(request)
+        if token is None or token != self.api_key:
             return error_response(401, "Invalid token")
-        record.api_key = match.group(1)
+        record.api_key = token
         return None
 
     @staticmethod
     def _body(request: web.Request) -> Any:
         """Return the decoded body, or the server's 415/400 answer as a ``web.Response``."""
-        record = cast("RecordedRequest", request[_RECORD])
+        record = record_of(request)
         if request.content_type not in BODY_TYPES:
             return error_response(415, None, {"Accept": ", ".join(sorted(BODY_TYPES))})
         try:
@@ -386,14 +318,14 @@ class FishSpeechEmulator:
             # The server's quirk: it makes an empty folder and speaks without a reference.
             self.references[reference_id] = Reference(None, None)
         if fields["format"] in ("pcm", "opus") and not fields["streaming"]:
-            await self._pause(self.sentence_latency * len(sentences(text)))
+            await self.wait(self.sentence_latency * len(sentences(text)))
             return error_response(500, "Failed to generate speech")
         headers = {"Content-Disposition": f"attachment; filename=audio.{fields['format']}"}
         content_type = "audio/mpeg" if fields["format"] == "mp3" else "audio/wav"
         if fields["streaming"]:
             return await self._stream(request, text, headers)
         # Not streaming: the whole clip is made first, then written in one piece.
-        if not await self._pause(self.sentence_latency * len(sentences(text))):
+        if not await self.wait(self.sentence_latency * len(sentences(text))):
             return error_response(500, "Failed to generate speech")
         seconds = self._seconds(text)
         if fields["format"] == "mp3":
@@ -417,7 +349,7 @@ class FishSpeechEmulator:
         offset = 0
         try:
             for sentence in sentences(text):
-                if not await self._pause(self.sentence_latency):
+                if not await self.wait(self.sentence_latency):
                     # Stopping: the connection drops mid-answer, as a server shut down does.
                     if request.transport is not None:
                         request.transport.close()

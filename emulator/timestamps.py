@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import re
 from typing import Any, Final
 
+from .server import SENTENCE
+
 # Spoken words: expression cues ("[happy]", "(excited)") and speaker tags are not spoken.
 _NOT_SPOKEN: Final = re.compile(r"<\|[^|]*\|>|\[[^\]]*\]")
-_SENTENCE: Final = re.compile("[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*")
 # The vendor's example keeps ASCII apostrophes ("can't") and drops other punctuation.
 _WORD_CHARS: Final = re.compile(r"[^\w']+")
 # Share of a word's slot that is voiced; the rest is the pause before the next word.
@@ -58,7 +59,7 @@ def split_content(text: str, chunk_length: int) -> list[str]:
     """
     chunks: list[str] = []
     current = ""
-    for sentence in (s.strip() for s in _SENTENCE.findall(text)):
+    for sentence in (s.strip() for s in SENTENCE.findall(text)):
         if not sentence:
             continue
         if current and len(current) + 1 + len(sentence) > chunk_length:
