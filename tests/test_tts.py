@@ -411,6 +411,8 @@ async def test_cache_and_reconfigure(
         # Otherwise `format` is what Fish Audio sends and Home Assistant converts.
         (voice_subentry_data(), {"format": "wav"}, b"RIFF", "wav", "wav", None),
         (voice_subentry_data(), {"preferred_format": "flac"}, b"", "mp3", "mp3", None),
+        # ffmpeg cannot read Opus by that name (`-f opus`): Home Assistant converts MP3.
+        (voice_subentry_data(format="opus"), {"preferred_format": "flac"}, b"", "mp3", "mp3", None),
         # Raw PCM cannot be converted (no header): WAV carries the same samples.
         (
             voice_subentry_data(format="pcm"),
@@ -569,6 +571,36 @@ async def test_satellite_wav_through_the_proxy(
     assert request.decoded is not None
     made = ("mp3", None) if CONVERTS_HANDLED_OPTIONS else ("wav", 16000)
     assert (request.decoded["format"], request.decoded.get("sample_rate")) == made
+
+
+@pytest.mark.parametrize("voice_settings", [voice_subentry_data(format="opus")])
+@pytest.mark.parametrize(
+    ("options", "magic"),
+    [({"preferred_format": "flac"}, b"fLaC"), ({"preferred_sample_rate": 48000}, b"OggS")],
+)
+async def test_opus_voice_converted_through_the_proxy(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    *,
+    emulator: FishAudioEmulator,
+    init_integration: MockConfigEntry,
+    options: dict[str, Any],
+    magic: bytes,
+) -> None:
+    """An Opus voice still reaches a satellite that makes Home Assistant convert (FLAC, a rate).
+
+    Home Assistant runs `ffmpeg -f <extension>`, and ffmpeg has no `opus` input format: asked
+    for Opus, the conversion failed and the proxy answered 500.
+    """
+    stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
+    stream.async_set_message(SENTENCE)
+    client = await hass_client()
+    response = await client.get(stream.url)
+    assert response.status == 200
+    assert (await response.read()).startswith(magic)
+    [request] = _tts_requests(emulator)
+    assert request.decoded is not None
+    assert request.decoded["format"] == "mp3"
 
 
 async def test_get_tts_audio(

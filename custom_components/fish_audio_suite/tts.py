@@ -356,6 +356,10 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             # Headerless samples cannot be identified by ffmpeg: WAV carries the same
             # samples with the header that describes them.
             audio_format = "wav"
+        if audio_format == "opus" and converts:
+            # Home Assistant names ffmpeg's input format by the extension (`-f opus`), and
+            # ffmpeg has no demuxer of that name (Opus comes in Ogg): MP3 it reads.
+            audio_format = "mp3"
         bitrate = _as_int(merged.get(PREFERRED_BITRATE))
         if audio_format == "mp3" and bitrate is not None and bitrate not in MP3_BITRATES:
             # A bitrate Fish Audio does not make: it makes WAV, and Home Assistant encodes the
@@ -367,8 +371,8 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             and any(merged.get(key) is not None for key in _PREFERRED_SAMPLE_OPTIONS)
         ):
             # ffmpeg runs anyway, and it writes its first output sooner from MP3 than from a
-            # WAV stream, which it reads ahead into (~1.5 s of audio against 2.5-5 s with the
-            # arguments of 2026.2 and 2026.10; benchmarks/README.md, the wav 16 kHz case).
+            # WAV stream, which it reads ahead into (1.3 s of audio against 2.0-5.6 s with
+            # the arguments of 2026.2 and 2026.10; benchmarks/README.md, the wav 16 kHz case).
             audio_format = "mp3"
         return audio_format, _EXTENSIONS[audio_format]
 
