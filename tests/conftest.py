@@ -11,12 +11,12 @@ from typing import Any
 from unittest.mock import patch
 import wave
 
-from homeassistant.components import stt
+from homeassistant.components import conversation, stt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import chat_session, device_registry as dr, entity_registry as er, intent
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import (
@@ -308,6 +308,64 @@ def sparse_file(path: Path, size: int) -> Path:
     with path.open("wb") as file:
         file.truncate(size)
     return path
+
+
+@contextlib.contextmanager
+def streaming_agent(
+    llm: Callable[[], AsyncIterator[conversation.AssistantContentDeltaDict]], speech: str
+) -> Generator[None]:
+    """Stand in for a streaming LLM conversation agent in every Assist pipeline run.
+
+    Only the agent is replaced (Home Assistant's conversation call): the pipeline, its text
+    queue, the TTS manager and the integration are the real ones. `llm()` gives the deltas
+    the agent writes, on its own schedule; `speech` is its whole reply.
+    """
+
+    async def converse(hass: HomeAssistant, **kwargs: Any) -> conversation.ConversationResult:
+        # The pipeline passes everything by keyword.
+        with (
+            chat_session.async_get_chat_session(hass, kwargs["conversation_id"]) as session,
+            conversation.async_get_chat_log(hass, session) as chat_log,
+        ):
+            async for _content in chat_log.async_add_delta_content_stream("test-agent", llm()):
+                pass
+            response = intent.IntentResponse(kwargs.get("language") or "en")
+            response.async_set_speech(speech)
+            return conversation.ConversationResult(
+                response=response, conversation_id=session.conversation_id
+            )
+
+    pipeline = "homeassistant.components.assist_pipeline.pipeline.conversation"
+    with (
+        patch(
+            f"{pipeline}.async_get_agent_info",
+            return_value=conversation.AgentInfo(
+                id="test-agent", name="Test LLM", supports_streaming=True
+            ),
+        ),
+        patch(f"{pipeline}.async_converse", converse),
+    ):
+        yield
+
+
+def stt_entity(hass: HomeAssistant, entry: MockConfigEntry) -> stt.SpeechToTextEntity:
+    """The account's speech-to-text entity."""
+    entity_id = er.async_get(hass).async_get_entity_id("stt", DOMAIN, f"{entry.entry_id}_stt")
+    assert entity_id is not None
+    entity = stt.async_get_speech_to_text_entity(hass, entity_id)
+    assert entity is not None
+    return entity
+
+
+async def transcribe_pcm(
+    hass: HomeAssistant, entry: MockConfigEntry, pcm: bytes
+) -> stt.SpeechResult:
+    """Have the account's STT entity transcribe `pcm` as an Assist pipeline hands it over."""
+
+    async def audio() -> AsyncIterator[bytes]:
+        yield pcm
+
+    return await stt_entity(hass, entry).async_process_audio_stream(PCM_16K_MONO, audio())
 
 
 def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 import io
 import time
 from typing import Any
-from unittest.mock import patch
 import wave
 
 from freezegun.api import FrozenDateTimeFactory
@@ -30,7 +29,6 @@ from homeassistant.helpers import (
     chat_session,
     device_registry as dr,
     entity_registry as er,
-    intent,
     issue_registry as ir,
 )
 from homeassistant.setup import async_setup_component
@@ -60,7 +58,7 @@ from custom_components.fish_audio_suite.tts import (
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
-from .conftest import voice_subentry_data
+from .conftest import streaming_agent, voice_subentry_data
 
 ENTITY_ID = "tts.narrator_text_to_speech"
 OWN_VOICE = SEED_VOICE_IDS["own_private"]
@@ -1220,34 +1218,9 @@ async def test_assist_pipeline_streams_llm_reply(
             await asyncio.sleep(0.2)
         written.set()
 
-    async def converse(hass: HomeAssistant, **kwargs: Any) -> conversation.ConversationResult:
-        """Stand in for the LLM agent (the pipeline passes everything by keyword)."""
-        conversation_id: str | None = kwargs["conversation_id"]
-        language: str | None = kwargs.get("language")
-        with (
-            chat_session.async_get_chat_session(hass, conversation_id) as session,
-            conversation.async_get_chat_log(hass, session) as chat_log,
-        ):
-            async for _content in chat_log.async_add_delta_content_stream("test-agent", llm()):
-                pass
-            response = intent.IntentResponse(language or "en")
-            response.async_set_speech("".join(deltas))
-            return conversation.ConversationResult(
-                response=response, conversation_id=session.conversation_id
-            )
-
     events: list[PipelineEvent] = []
     with (
-        patch(
-            "homeassistant.components.assist_pipeline.pipeline.conversation.async_get_agent_info",
-            return_value=conversation.AgentInfo(
-                id="test-agent", name="Test LLM", supports_streaming=True
-            ),
-        ),
-        patch(
-            "homeassistant.components.assist_pipeline.pipeline.conversation.async_converse",
-            converse,
-        ),
+        streaming_agent(llm, "".join(deltas)),
         chat_session.async_get_chat_session(hass) as session,
     ):
         pipeline_input = PipelineInput(
@@ -1329,10 +1302,7 @@ async def test_voices_made_elsewhere_reach_assist(
         ("402", "insufficient_credit"),
         ("403", "permission_denied"),
         ("422-list", "invalid_request"),
-        ("429", "rate_limited"),
-        ("500", "server_error"),
-        ("503", "server_error"),
-        ("200-html", "invalid_response"),
+        # 429, 500, 503 and unusable answers: tests/test_fault_table.py, for every operation.
     ],
 )
 async def test_speech_faults_then_recovery(

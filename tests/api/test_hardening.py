@@ -335,6 +335,19 @@ def test_live_text_bounds_are_finite() -> None:
         FishAudioClient(API_KEY, live_text_timeout=0)
 
 
+@pytest.mark.parametrize("preset", ["200-html", "200-deep-json"])
+async def test_live_handshake_answered_with_a_page(
+    client: FishAudioClient, emulator: FishAudioEmulator, preset: str
+) -> None:
+    """A 200 page instead of the upgrade (a captive portal) is an unusable answer, not a
+    refusal of the request ("Fish Audio rejected the request: OK")."""
+    emulator.faults.preset("GET /v1/tts/live", preset)
+    with pytest.raises(FishAudioInvalidResponseError, match="handshake with HTTP 200"):
+        await drain(client.tts_live(_text("Hello."), TTSOptions()), [])
+    assert client.slots.in_use == 0
+    assert await _speaks(client)
+
+
 async def _closed(emulator: FishAudioEmulator) -> bool:
     async with asyncio.timeout(5):
         await emulator.ws_sessions[0].done.wait()

@@ -393,6 +393,12 @@ class FishAudioClient:
         """
         if status == 101:
             return FishAudioWebSocketError("Invalid WebSocket handshake answer")
+        if status < 400:
+            # A page instead of an upgrade (a captive portal, a proxy without WebSocket
+            # support): not a refusal of the request, an answer the client cannot use.
+            return FishAudioInvalidResponseError(
+                f"The server answered the live TTS handshake with HTTP {status}"
+            )
         retry_after = headers.get("Retry-After") if headers else None
         return error_from_response(status, b"", retry_after=retry_after, secret=self._api_key)
 
