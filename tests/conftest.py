@@ -74,14 +74,6 @@ FAST_RETRY: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Have the integration build its clients with fast retries (constructor arguments)."""
-    fast_client = functools.partial(FishAudioClient, **FAST_RETRY)
-    for module in (integration_init, config_flow):
-        monkeypatch.setattr(module, "FishAudioClient", fast_client)
-
-
 @pytest.fixture
 def client_options(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Return a setter: clients the integration builds from then on get these constructor
@@ -93,6 +85,12 @@ def client_options(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
             monkeypatch.setattr(module, "FishAudioClient", client)
 
     return apply
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(client_options: Callable[..., None]) -> None:
+    """Have the integration build its clients with fast retries (constructor arguments)."""
+    client_options()
 
 
 @pytest.fixture(autouse=True)

@@ -378,27 +378,6 @@ async def test_get_voice(
     assert emulator.requests[-1].path == f"/model/{NARRATOR}"
 
 
-async def test_get_unknown_voice(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """A 404 names the voice."""
-    with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass, "get_voice", {"config_entry_id": entry.entry_id, "voice_id": UNKNOWN_VOICE}
-        )
-    assert not isinstance(err.value, ServiceValidationError)
-    assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
-
-
-async def test_get_voice_malformed_id(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """An id that cannot be a Fish Audio id is refused without a request."""
-    emulator.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "get_voice", {"config_entry_id": entry.entry_id, "voice_id": "../wallet"})
-    assert_translated(err.value, "invalid_voice_id", voice_id="../wallet")
-    assert not emulator.requests
-
-
 # ------------------------------------------------------------------------ create
 
 
@@ -785,62 +764,6 @@ async def test_update_voice_cover_image(
     assert emulator.state.voices[OWN_PRIVATE]["cover_image"] == f"coverimage/{OWN_PRIVATE}"
 
 
-async def test_update_voice_nothing_to_update(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """An update without any field is a validation error."""
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "update_voice",
-            {"config_entry_id": entry.entry_id, "voice_id": OWN_PRIVATE},
-            response=False,
-        )
-    assert_translated(err.value, "nothing_to_update", voice_id=OWN_PRIVATE)
-    assert not posts(emulator, "/model")
-
-
-async def test_update_voice_bad_cover(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, outside_dir: Path
-) -> None:
-    """A cover image outside the allow-list stops the update before it is sent."""
-    cover = outside_dir / "cover.png"
-    cover.write_bytes(b"png")
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "update_voice",
-            {
-                "config_entry_id": entry.entry_id,
-                "voice_id": OWN_PRIVATE,
-                "title": "X",
-                "cover_image": str(cover),
-            },
-            response=False,
-        )
-    assert_translated(err.value, "path_not_allowed", path=str(cover))
-    assert not posts(emulator, "/model")
-    assert emulator.state.voices[OWN_PRIVATE]["title"] == "My Kitchen Voice"
-
-
-@pytest.mark.parametrize(
-    ("voice_id", "key"),
-    [(UNKNOWN_VOICE, "voice_not_found"), (NARRATOR, "permission_denied")],
-)
-async def test_update_voice_refused(
-    hass: HomeAssistant, entry: MockConfigEntry, voice_id: str, key: str
-) -> None:
-    """Unknown voices (404) and other accounts' voices (403) give translated errors."""
-    with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "update_voice",
-            {"config_entry_id": entry.entry_id, "voice_id": voice_id, "title": "X"},
-            response=False,
-        )
-    assert_translated(err.value, key)
-
-
 # ------------------------------------------------------------------------ delete
 
 
@@ -901,19 +824,89 @@ async def test_voice_action_refresh_failure_then_recovery(
     assert voices.data != before
 
 
-async def test_delete_unknown_voice(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
+def _outside_cover(outside: Path) -> str:
+    cover = outside / "cover.png"
+    cover.write_bytes(b"png")
+    return str(cover)
+
+
+# Voice actions refused: (action, its data besides the entry, from the folder outside the
+# allow-list; refused before any request (ServiceValidationError) or by the server; the
+# error's key and placeholders).
+type VoiceCall = Callable[[Path], dict[str, Any]]
+VOICE_ACTION_REFUSALS: dict[str, tuple[str, VoiceCall, bool, str, dict[str, str]]] = {
+    # A 404 names the voice.
+    "get unknown": (
+        "get_voice", lambda _: {"voice_id": UNKNOWN_VOICE}, False,
+        "voice_not_found", {"voice_id": UNKNOWN_VOICE},
+    ),
+    # An id that cannot be a Fish Audio id is refused without a request.
+    "get malformed id": (
+        "get_voice", lambda _: {"voice_id": "../wallet"}, True,
+        "invalid_voice_id", {"voice_id": "../wallet"},
+    ),
+    "update without a field": (
+        "update_voice", lambda _: {"voice_id": OWN_PRIVATE}, True,
+        "nothing_to_update", {"voice_id": OWN_PRIVATE},
+    ),
+    # A cover image outside the allow-list stops the update before it is sent.
+    "update cover outside": (
+        "update_voice",
+        lambda outside: {
+            "voice_id": OWN_PRIVATE, "title": "X", "cover_image": _outside_cover(outside)
+        },
+        True, "path_not_allowed", {},
+    ),
+    "update unknown (404)": (
+        "update_voice", lambda _: {"voice_id": UNKNOWN_VOICE, "title": "X"}, False,
+        "voice_not_found", {},
+    ),
+    "update another account's (403)": (
+        "update_voice", lambda _: {"voice_id": NARRATOR, "title": "X"}, False,
+        "permission_denied", {},
+    ),
+    "delete unknown": (
+        "delete_voice", lambda _: {"voice_id": UNKNOWN_VOICE}, False,
+        "voice_not_found", {"voice_id": UNKNOWN_VOICE},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", VOICE_ACTION_REFUSALS)
+async def test_voice_action_refused(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    outside_dir: Path,
+    case: str,
 ) -> None:
-    """Deleting an unknown voice names it in the error; the cached list is unchanged."""
+    """Each refusal is its translated error and changes nothing (the server's voices, the
+    cached list); a good call of the same action then works."""
+    service, data, before_request, key, placeholders = VOICE_ACTION_REFUSALS[case]
+    voices_before = {k: dict(v) for k, v in emulator.state.voices.items()}
+    emulator.requests.clear()
     with pytest.raises(HomeAssistantError) as err:
         await call(
             hass,
-            "delete_voice",
-            {"config_entry_id": entry.entry_id, "voice_id": UNKNOWN_VOICE},
-            response=False,
+            service,
+            {"config_entry_id": entry.entry_id, **data(outside_dir)},
+            response=service == "get_voice",
         )
-    assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
+    assert isinstance(err.value, ServiceValidationError) is before_request
+    assert_translated(err.value, key, **placeholders)
+    if before_request:
+        assert not emulator.requests
+    assert emulator.state.voices == voices_before
     assert len(entry.runtime_data.voices.data) == 2
+    good = {"voice_id": OWN_PRIVATE, **({"title": "Renamed"} if service == "update_voice" else {})}
+    await call(
+        hass,
+        service,
+        {"config_entry_id": entry.entry_id, **good},
+        response=service == "get_voice",
+    )
+    assert emulator.requests
 
 
 # -------------------------------------------------------------------- transcribe
