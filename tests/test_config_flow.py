@@ -93,6 +93,28 @@ async def test_custom_endpoint_without_voice(
     assert credit_calls[0].headers["Authorization"] == f"Bearer {TEST_API_KEY}"
 
 
+async def test_built_in_texts_in_the_language_of_home_assistant(
+    hass: HomeAssistant, emulator: FishAudioEmulator
+) -> None:
+    """Picker labels and the default voice's title are translated, not English from code."""
+    hass.config.language = "de"
+    result = await _account_validated(hass, emulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "voice_search"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    public = _public_voice(emulator)
+    labels = {o["value"]: o["label"] for o in _voice_options(result)}
+    assert labels[public["_id"]].endswith(f" · {public['task_count']:,}-mal verwendet")
+    assert not any(label.endswith(" uses") for label in labels.values())
+    # No voice picked: Fish Audio's default voice, titled in German.
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], voice_form())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = result["result"].subentries.values()
+    assert subentry.title == "Standardstimme"
+    await hass.async_block_till_done()
+
+
 async def test_custom_endpoint_with_first_voice(
     hass: HomeAssistant, emulator: FishAudioEmulator
 ) -> None:

@@ -233,6 +233,18 @@ async def test_flow_default_voice_needs_no_reference(
     )
     (subentry,) = result["result"].subentries.values()
     assert subentry.title == "Default voice"
+    # In another language, the translated title (strings.json, selector.flow_text).
+    hass.config.language = "fr"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "voice"), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"format": "wav"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Voix par défaut"
     assert subentry.data[CONF_VOICE_ID] == ""
     assert subentry.data["seed"] == 42
     await hass.async_block_till_done()

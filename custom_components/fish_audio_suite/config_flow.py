@@ -17,8 +17,9 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowHandler, FlowResult, SectionConfig, section
+from homeassistant.helpers import translation
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -225,10 +226,27 @@ def _stored_values(
     return flat
 
 
-def _voice_label(voice: Voice, *, own: bool) -> str:
+# Texts the flows build in code (a subentry's title, a picker label), translated as the forms
+# are: strings.json, selector "flow_text" (a flow does not know the browser's language, so
+# Home Assistant's own language is used; English where a language lacks one).
+FLOW_TEXT_KEYS: Final = ("default_voice", "public_voice")
+
+
+async def async_flow_texts(hass: HomeAssistant) -> dict[str, str]:
+    """Return the flows' built-in texts in Home Assistant's language."""
+    translations = await translation.async_get_translations(
+        hass, hass.config.language, "selector", {DOMAIN}
+    )
+    prefix = f"component.{DOMAIN}.selector.flow_text.options."
+    return {key: translations[prefix + key] for key in FLOW_TEXT_KEYS}
+
+
+def _voice_label(voice: Voice, *, own: bool, texts: Mapping[str, str]) -> str:
     languages = ", ".join(voice.languages)
     label = f"{voice.title} ({languages})" if languages else voice.title
-    return f"{OWN_VOICE_MARK} {label}" if own else f"{label} · {voice.task_count:,} uses"
+    if own:
+        return f"{OWN_VOICE_MARK} {label}"
+    return texts["public_voice"].format(label=label, count=f"{voice.task_count:,}")
 
 
 class SettingNotForModelError(Exception):
@@ -254,11 +272,16 @@ class VoiceCatalog:
     """The voices a picker offers: the account's own first, then public ones."""
 
     def __init__(
-        self, client: FishAudioClient, voices: FishAudioVoicesCoordinator | None = None
+        self,
+        hass: HomeAssistant,
+        client: FishAudioClient,
+        voices: FishAudioVoicesCoordinator | None = None,
     ) -> None:
         """Initialise the catalog; with the entry's voices coordinator, when there is one."""
+        self.hass = hass
         self.client = client
         self.voices = voices
+        self.texts: dict[str, str] = {}
         self.titles: dict[str, str] = {}
         self.options: list[SelectOptionDict] = []
 
@@ -275,6 +298,7 @@ class VoiceCatalog:
         ``current`` (reconfigure) stays selectable, under its title, even when the lists do
         not show it; ``current_title`` names it when Fish Audio no longer knows it.
         """
+        self.texts = self.texts or await async_flow_texts(self.hass)
         own = await self.client.list_voices(
             self_only=True, page_size=OWN_VOICES_LIMIT, title=search, language=language
         )
@@ -296,7 +320,10 @@ class VoiceCatalog:
                 if voice.id not in self.titles:
                     self.titles[voice.id] = voice.title
                     self.options.append(
-                        SelectOptionDict(value=voice.id, label=_voice_label(voice, own=is_own))
+                        SelectOptionDict(
+                            value=voice.id,
+                            label=_voice_label(voice, own=is_own, texts=self.texts),
+                        )
                     )
         if current and current not in self.titles:
             # Keep a voice chosen earlier selectable even when the list no longer shows it.
@@ -326,7 +353,7 @@ class VoiceCatalog:
             voice = await self.client.get_voice(voice_id)
             self.titles[voice_id] = voice.title
         name = str(user_input.get(CONF_NAME) or "").strip()
-        title = name or self.titles.get(voice_id) or "Default voice"
+        title = name or self.titles.get(voice_id) or self.texts["default_voice"]
         data = {**VOICE_DEFAULTS, **user_input, CONF_VOICE_ID: voice_id, CONF_NAME: title}
         return title, data
 
@@ -545,6 +572,7 @@ class FishAudioConfigFlow(
 
     def _voice_catalog(self) -> VoiceCatalog | None:
         return VoiceCatalog(
+            self.hass,
             FishAudioClient(
                 self._data[CONF_API_KEY],
                 session=async_get_clientsession(self.hass),
@@ -679,7 +707,7 @@ class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
         entry: FishAudioConfigEntry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
             return None
-        return VoiceCatalog(entry.runtime_data.client, entry.runtime_data.voices)
+        return VoiceCatalog(self.hass, entry.runtime_data.client, entry.runtime_data.voices)
 
     def _voice_backend(self) -> str:
         return str(self._get_entry().data.get(CONF_BACKEND, BACKEND_FISH_AUDIO))

@@ -59,7 +59,6 @@ SERVER_SCHEMA: Final = vol.Schema(
     }
 )
 KEY_SCHEMA: Final = vol.Schema({vol.Optional(CONF_API_KEY): API_KEY_SELECTOR})
-DEFAULT_VOICE_TITLE: Final = "Default voice"
 
 
 def _config_flow() -> Any:
@@ -123,8 +122,18 @@ def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def voice_data(user_input: Mapping[str, Any], references: list[str]) -> tuple[str, dict[str, Any]]:
+async def _default_title(hass: HomeAssistant) -> str:
+    """Return the title of a voice that uses the server's default voice, translated."""
+    texts: dict[str, str] = await _config_flow().async_flow_texts(hass)
+    return texts["default_voice"]
+
+
+def voice_data(
+    user_input: Mapping[str, Any], references: list[str], default_title: str
+) -> tuple[str, dict[str, Any]]:
     """Return the subentry title and data of a submitted voice form.
+
+    ``default_title`` (translated) names a voice that uses the server's default voice.
 
     Raises:
         ValueError: The voice is not among the server's stored voices.
@@ -133,7 +142,7 @@ def voice_data(user_input: Mapping[str, Any], references: list[str]) -> tuple[st
     voice_id = str(flat.get(CONF_VOICE_ID) or "").strip()
     if voice_id and voice_id not in references:
         raise ValueError(voice_id)
-    title = str(flat.get(CONF_NAME) or "").strip() or voice_id or DEFAULT_VOICE_TITLE
+    title = str(flat.get(CONF_NAME) or "").strip() or voice_id or default_title
     data = {**voice_defaults(BACKEND_FISH_SPEECH), **flat, CONF_VOICE_ID: voice_id}
     data[CONF_NAME] = title
     return title, data
@@ -189,7 +198,7 @@ class FishSpeechFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                title, data = voice_data(user_input, self._references)
+                title, data = voice_data(user_input, self._references, await _default_title(self.hass))
             except ValueError:
                 errors[CONF_VOICE_ID] = "reference_not_found"
             else:
@@ -300,7 +309,7 @@ class FishSpeechVoiceSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                title, data = voice_data(user_input, runtime.references)
+                title, data = voice_data(user_input, runtime.references, await _default_title(self.hass))
             except ValueError:
                 errors[CONF_VOICE_ID] = "reference_not_found"
             else:
