@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import ClientSession
 from homeassistant.config_entries import (
@@ -577,7 +577,7 @@ class FishAudioConfigFlow(
                 self._data[CONF_API_KEY],
                 session=async_get_clientsession(self.hass),
                 base_url=self._data[CONF_BASE_URL],
-            )
+            ),
         )
 
     def _voice_backend(self) -> str:

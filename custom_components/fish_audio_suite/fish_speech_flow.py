@@ -198,7 +198,9 @@ class FishSpeechFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                title, data = voice_data(user_input, self._references, await _default_title(self.hass))
+                title, data = voice_data(
+                    user_input, self._references, await _default_title(self.hass)
+                )
             except ValueError:
                 errors[CONF_VOICE_ID] = "reference_not_found"
             else:
@@ -309,7 +311,9 @@ class FishSpeechVoiceSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                title, data = voice_data(user_input, runtime.references, await _default_title(self.hass))
+                title, data = voice_data(
+                    user_input, runtime.references, await _default_title(self.hass)
+                )
             except ValueError:
                 errors[CONF_VOICE_ID] = "reference_not_found"
             else:

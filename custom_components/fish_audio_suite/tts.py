@@ -46,6 +46,7 @@ from .entity import FishAudioVoiceEntity
 from .fish_speech import as_fish_speech, is_fish_speech
 from .fish_speech_tts import FishSpeechTTSEntity
 from .helpers import api_errors
+from .speech_notices import async_explain_failure, async_spoke
 from .usage import TextSize, async_record_tts
 from .voice_settings import (
     invalid_value_error,
@@ -379,6 +380,23 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
     async def _audio(
         self, message: str | AsyncIterator[str], synthesis: _Synthesis
     ) -> AsyncGenerator[bytes]:
+        """Yield the audio of a message; a failure is also explained in the UI.
+
+        Home Assistant's player shows no error of its own (see speech_notices.py).
+        """
+        try:
+            async with contextlib.aclosing(self._speech(message, synthesis)) as speech:
+                async for chunk in speech:
+                    yield chunk
+        except HomeAssistantError as err:
+            await async_explain_failure(
+                self.entry, self.subentry, err, synthesis.options.reference_id
+            )
+            raise
+
+    async def _speech(
+        self, message: str | AsyncIterator[str], synthesis: _Synthesis
+    ) -> AsyncGenerator[bytes]:
         """Yield the audio of a message as Fish Audio sends it.
 
         Raises:
@@ -418,6 +436,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
                             yield chunk
                 # Only a stream delivered to its end counts (see usage.py).
                 async_record_tts(self.entry, synthesis.options.model, billed)
+                async_spoke(self.entry, self.subentry)
             finally:
                 # Fish Audio bills the call: refresh the credit sensors soon (debounced).
                 runtime.coordinator.async_note_usage()

@@ -248,6 +248,8 @@ async def _run(tmp_path: Path, config_dir: Path, hass_port: int, shots: Path) ->
             await reconfigure_voice(walk)
             await say(walk, api, emulator_url)
             await say_without_credit(walk, api, emulator_url)
+            await say_while_fish_audio_fails(walk, api, emulator_url)
+            await say_with_a_deleted_voice(walk, api, emulator_url)
             await list_voices_action(walk)
             await create_assistant(walk, api)
         except BaseException:
@@ -454,6 +456,57 @@ async def say_without_credit(walk: Walk, api: HomeAssistantApi, emulator_url: st
     await walk.shot("credit-repair")
     async with api.session.post(f"{emulator_url}/_emulator/credit", json={"credit": "10"}) as r:
         assert r.status == 200
+
+
+async def open_voice_page(walk: Walk, voice: str) -> None:
+    """Media → Text-to-speech → the last tile (``voice``'s, sorted after the other's)."""
+    await walk.goto("/media-browser/browser")
+    await walk.text("Text-to-speech").click()
+    await walk.see("Google Translate", exact=False)
+    await walk.page.get_by_text("Text-to-speech", exact=True).filter(visible=True).last.click()
+    await walk.see(voice)
+
+
+async def say_and_fail(walk: Walk, message: str) -> None:
+    """Type ``message``, press Say: the audio request fails (the player shows no reason)."""
+    await walk.page.get_by_role("textbox", name="Message").fill(message)
+    async with walk.page.expect_response(
+        lambda response: "/api/tts_proxy/" in response.url, timeout=CONNECT_TIMEOUT_MS
+    ) as audio:
+        await walk.button("Say").click()
+    assert (await audio.value).status != 200
+
+
+async def say_while_fish_audio_fails(walk: Walk, api: HomeAssistantApi, emulator_url: str) -> None:
+    """Fish Audio answers 503 (after the client's retries): Notifications says why."""
+    fault = {"route": "POST /v1/tts", "status": 503, "headers": {"Retry-After": "0"}, "times": None}
+    async with api.session.post(f"{emulator_url}/_emulator/faults", json=fault) as r:
+        assert r.status == 200
+    await open_voice_page(walk, "My Shared Voice")
+    await say_and_fail(walk, f"{MESSAGE} Busy.")
+    await walk.text("Notifications").click()
+    await walk.see("My Shared Voice could not speak: Fish Audio")
+    await walk.shot("say-failed-notification")
+    async with api.session.delete(f"{emulator_url}/_emulator/faults") as r:
+        assert r.status == 200
+
+
+async def say_with_a_deleted_voice(walk: Walk, api: HomeAssistantApi, emulator_url: str) -> None:
+    """The voice was deleted at Fish Audio: Settings shows a repair issue naming it."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    query = {"self": "true", "title": "My Shared Voice"}
+    async with api.session.get(f"{emulator_url}/model", params=query, headers=headers) as r:
+        (voice,) = (await r.json())["items"]
+    async with api.session.delete(f"{emulator_url}/model/{voice['_id']}", headers=headers) as r:
+        assert r.status == 200
+    await open_voice_page(walk, "My Shared Voice")
+    await say_and_fail(walk, f"{MESSAGE} Gone.")
+    await walk.goto("/config/dashboard")
+    await walk.see("A Fish Audio voice no longer exists")
+    await walk.text("A Fish Audio voice no longer exists").click()
+    await walk.see("pick another voice")
+    await walk.shot("voice-gone-repair")
+    await walk.page.keyboard.press("Escape")
 
 
 async def list_voices_action(walk: Walk) -> None:
