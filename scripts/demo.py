@@ -757,7 +757,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "the next port. Recorder and history "
             "are on, so the credit sensor has a history graph. Menus of Home Assistant 2026.2: "
             "the integration under Settings > Devices & services, actions under Settings > "
-            "Developer tools > Actions, speech under Media > Text-to-speech."
+            "Developer tools > Actions, speech under Media > Text-to-speech (the demo runs "
+            "2026.2; 2026.10 and 2026.11 title Developer tools 'Tools'). A failed Say is "
+            "explained under Settings (repairs: credit, a deleted voice) or Notifications (Fish "
+            "Audio busy or unreachable)."
         ),
     )
     parser.add_argument(
