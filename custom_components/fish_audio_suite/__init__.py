@@ -9,7 +9,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from . import fish_speech
 from .api import FishAudioClient
 from .const import (
     BACKEND_FISH_AUDIO,
@@ -26,6 +25,7 @@ from .coordinator import (
     FishAudioRuntimeData,
     FishAudioVoicesCoordinator,
 )
+from .helpers import as_fish_speech, async_load_fish_speech, is_fish_speech
 from .services import async_setup_services
 from .usage import async_get_tracker, async_remove_tracker
 
@@ -40,8 +40,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
     """Set up a Fish Audio account (or a self-hosted Fish Speech server) from a config entry."""
-    if fish_speech.is_fish_speech(entry):
-        await fish_speech.async_setup_entry(hass, fish_speech.as_fish_speech(entry))
+    if is_fish_speech(entry):
+        await async_load_fish_speech(hass)
+        from . import fish_speech  # noqa: PLC0415 - loaded just above, off the event loop
+
+        await fish_speech.async_setup_entry(hass, as_fish_speech(entry))
         entry.async_on_unload(entry.add_update_listener(_async_update_listener))
         return True
     try:
@@ -89,8 +92,10 @@ async def _async_update_listener(hass: HomeAssistant, entry: FishAudioConfigEntr
 
 async def async_unload_entry(hass: HomeAssistant, entry: FishAudioConfigEntry) -> bool:
     """Unload a config entry (the client uses Home Assistant's shared session)."""
-    if fish_speech.is_fish_speech(entry):
-        return await fish_speech.async_unload_entry(hass, fish_speech.as_fish_speech(entry))
+    if is_fish_speech(entry):
+        from . import fish_speech  # noqa: PLC0415 - loaded by its setup
+
+        return await fish_speech.async_unload_entry(hass, as_fish_speech(entry))
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

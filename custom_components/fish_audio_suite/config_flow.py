@@ -71,8 +71,8 @@ from .const import (
     STT_LANGUAGE_MODES,
     SUBENTRY_VOICE,
 )
-from .fish_speech import is_fish_speech
 from .fish_speech_flow import FishSpeechFlowMixin, FishSpeechVoiceSubentryFlow
+from .helpers import is_fish_speech
 from .voice_settings import (
     SECTION_ADVANCED,
     VOICE_DEFAULTS,

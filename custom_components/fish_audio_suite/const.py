@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
-from typing import Final
+from typing import Final, Literal
 
 from homeassistant.const import Platform
 
@@ -75,3 +75,8 @@ REGIONAL_LANGUAGES: Final = [
 ]  # fmt: skip
 SUPPORTED_LANGUAGES: Final = sorted({*BASE_LANGUAGES, *REGIONAL_LANGUAGES})
 DEFAULT_LANGUAGE: Final = "en"
+
+# The subtitle formats `synthesize` writes (subtitles.py): here, so that the action's schema
+# does not load the writer.
+type SubtitleFormat = Literal["srt", "vtt"]
+SUBTITLE_FORMATS: Final[tuple[SubtitleFormat, ...]] = ("srt", "vtt")

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import __version__ as client_version
 from .coordinator import FishAudioConfigEntry
-from .fish_speech import as_fish_speech, is_fish_speech
+from .helpers import as_fish_speech, is_fish_speech
 from .usage import price_table
 
 # The key is a secret; the user id (and wallet ids, which embed it) identify the person.

@@ -4,6 +4,10 @@ A Fish Speech server (the open model behind Fish Audio, run at home) speaks, sto
 voices and nothing else: no speech-to-text, no account or credit, no live WebSocket, no voice
 search. An entry for one (``backend: fish_speech``) sets up only the TTS
 platform, and the actions it cannot serve refuse with a translated error naming the reason.
+
+Imported only for entries of this backend (``helpers.async_load_fish_speech``) and by the
+config flow, whose server steps load the client before they use it: the client module
+(``api/fish_speech.py``) is imported inside ``make_client``, after that loading.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
@@ -26,15 +30,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from yarl import URL
 
 from . import helpers
-from .api import FishAudioAuthenticationError, FishAudioError, FishSpeechClient
-from .const import (
-    BACKEND_FISH_AUDIO,
-    BACKEND_FISH_SPEECH,
-    CONF_BACKEND,
-    CONF_BASE_URL,
-    DOMAIN,
-    LOGGER,
-)
+from .api import FishAudioAuthenticationError, FishAudioError
+from .const import BACKEND_FISH_SPEECH, CONF_BASE_URL, DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from .api.fish_speech import FishSpeechClient
 
 # Only speech: the sensor (credit) and STT platforms need the cloud.
 PLATFORMS: Final = [Platform.TTS]
@@ -57,16 +57,6 @@ class FishSpeechRuntimeData:
 type FishSpeechConfigEntry = ConfigEntry[FishSpeechRuntimeData]
 
 
-def is_fish_speech(entry: ConfigEntry[Any]) -> bool:
-    """Return whether ``entry`` is a self-hosted Fish Speech server (not Fish Audio's API)."""
-    return bool(entry.data.get(CONF_BACKEND, BACKEND_FISH_AUDIO) == BACKEND_FISH_SPEECH)
-
-
-def as_fish_speech(entry: ConfigEntry[Any]) -> FishSpeechConfigEntry:
-    """Return ``entry`` typed as a Fish Speech entry (checked by ``is_fish_speech`` first)."""
-    return cast("FishSpeechConfigEntry", entry)
-
-
 def server_unique_id(base_url: str) -> str:
     """Return a stable id of the server at ``base_url``.
 
@@ -85,7 +75,12 @@ def server_title(base_url: str) -> str:
 
 
 def make_client(hass: HomeAssistant, data: dict[str, Any] | Any) -> FishSpeechClient:
-    """Return a client for entry (or form) data, on Home Assistant's shared session."""
+    """Return a client for entry (or form) data, on Home Assistant's shared session.
+
+    The caller has loaded the client off the event loop (``helpers.async_load_fish_speech``).
+    """
+    from .api.fish_speech import FishSpeechClient  # noqa: PLC0415 - see the docstring
+
     return FishSpeechClient(
         data[CONF_BASE_URL],
         api_key=data.get(CONF_API_KEY) or None,

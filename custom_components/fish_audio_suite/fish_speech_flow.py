@@ -42,7 +42,8 @@ from .const import (
     CONF_VOICE_ID,
     LOGGER,
 )
-from .fish_speech import EXAMPLE_URL, as_fish_speech, make_client, server_title, server_unique_id
+from .fish_speech import EXAMPLE_URL, make_client, server_title, server_unique_id
+from .helpers import as_fish_speech, async_load_fish_speech
 from .voice_settings import voice_defaults
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ async def async_validate_server(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> tuple[list[str] | None, dict[str, str]]:
     """Check the server; return its reference voices, or the form errors."""
+    await async_load_fish_speech(hass)
     client = make_client(hass, data)
     try:
         await client.health()

@@ -28,7 +28,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 import voluptuous as vol
 
 from .api import FishSpeechTTSOptions
-from .api.fish_speech import FORMATS as SPEECH_FORMATS
+from .api.const import SPEECH_FORMATS
 from .const import (
     BACKEND_FISH_SPEECH,
     CONF_FORMAT,

@@ -1,18 +1,24 @@
-"""Error handling shared by the entities and the actions of Fish Audio Suite.
+"""Error handling shared by the entities and the actions of Fish Audio Suite, and the backend.
 
 Two parts, as peblar keeps them: `translate_error` is a pure mapping from a client error to
 the translated Home Assistant error; `async_handle_error` does what an error calls for (reauth,
 the credit repair issue), in this one place that every context (TTS, STT, actions) uses.
+
+Which backend an entry is (`is_fish_speech`) is told here too: the self-hosted Fish Speech
+modules are imported only for entries of that backend (`async_load_fish_speech`), so a setup
+with Fish Audio accounts only never loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.core import callback
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.importlib import async_import_module
 import voluptuous as vol
 
 from .api import (
@@ -31,8 +37,40 @@ from .api import (
     FishAudioTimeoutError,
     FishAudioWebSocketError,
 )
-from .const import DOMAIN
+from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_BACKEND, DOMAIN
 from .coordinator import FishAudioConfigEntry
+
+if TYPE_CHECKING:
+    from .fish_speech import FishSpeechConfigEntry
+
+# What an entry of a self-hosted Fish Speech server runs on: its setup and error mapping, its
+# TTS entity and its actions (and through them its client).
+FISH_SPEECH_MODULES: Final = ("fish_speech", "fish_speech_tts", "fish_speech_services")
+
+
+def is_fish_speech(entry: ConfigEntry[Any]) -> bool:
+    """Return whether ``entry`` is a self-hosted Fish Speech server (not Fish Audio's API)."""
+    return bool(entry.data.get(CONF_BACKEND, BACKEND_FISH_AUDIO) == BACKEND_FISH_SPEECH)
+
+
+def as_fish_speech(entry: ConfigEntry[Any]) -> FishSpeechConfigEntry:
+    """Return ``entry`` typed as a Fish Speech entry (checked by ``is_fish_speech`` first)."""
+    return cast("FishSpeechConfigEntry", entry)
+
+
+async def async_load_modules(hass: HomeAssistant, *names: str) -> None:
+    """Import modules of this package in the executor, once (no file reads on the loop).
+
+    For code only some setups or calls need: the functions that use it import it after this.
+    """
+    for name in names:
+        await async_import_module(hass, f"{__package__}.{name}")
+
+
+async def async_load_fish_speech(hass: HomeAssistant) -> None:
+    """Import the Fish Speech modules (an entry of that backend is being set up)."""
+    await async_load_modules(hass, *FISH_SPEECH_MODULES)
+
 
 # The translation key of each client error; the first class the error is an instance of wins,
 # so a subclass comes before its base. A 404 for a named voice is `voice_not_found` instead.

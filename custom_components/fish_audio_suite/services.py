@@ -31,7 +31,6 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
 
-from . import fish_speech_services
 from .api import (
     ASR_MAX_BYTES,
     CREATE_MAX_VOICES,
@@ -45,11 +44,8 @@ from .api import (
     TTSOptions,
     VoiceDesignCandidate,
 )
-from .const import CONF_MODEL, DOMAIN
-from .files import OutputFile, async_read_files, async_write_stream, open_output
-from .fish_speech import as_fish_speech, is_fish_speech
-from .helpers import api_errors, coerce_int
-from .subtitles import SUBTITLE_FORMATS, SubtitleFormat, build_cues, render
+from .const import CONF_MODEL, DOMAIN, SUBTITLE_FORMATS, SubtitleFormat
+from .helpers import api_errors, as_fish_speech, async_load_modules, coerce_int, is_fish_speech
 from .usage import async_record_asr, async_record_tts, async_record_voice_design
 from .voice_settings import (
     not_for_model,
@@ -63,6 +59,11 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
 
     from .coordinator import FishAudioConfigEntry
+    from .files import OutputFile
+
+# What only the actions use, loaded when the first action runs (a setup that never calls one
+# never imports them): the file-system boundary and the subtitle writer.
+ACTION_MODULES = ("files", "subtitles")
 
 SERVICE_LIST_VOICES = "list_voices"
 SERVICE_GET_VOICE = "get_voice"
@@ -250,6 +251,8 @@ async def _async_read_cover(hass: HomeAssistant, call: ServiceCall) -> bytes | N
     """Read the call's cover image, if it names one."""
     if (cover := call.data.get(ATTR_COVER_IMAGE)) is None:
         return None
+    from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
+
     return (await async_read_files(hass, [cover], COVER_IMAGE_MAX_BYTES))[0]
 
 
@@ -292,6 +295,8 @@ async def _async_create_voice(call: ServiceCall) -> ServiceResponse:
     if texts is not None and len(texts) != len(audio):
         raise _invalid("texts_count_mismatch", audio=str(len(audio)), texts=str(len(texts)))
     # Everything is read and checked before the API is called: no voice without its samples.
+    from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
+
     samples = await async_read_files(hass, audio, SAMPLE_MAX_BYTES)
     if sum(len(sample) for sample in samples) > SAMPLES_TOTAL_MAX_BYTES:
         raise _invalid("audio_too_large", max_mb=f"{SAMPLES_TOTAL_MAX_BYTES / _MB:g}")
@@ -348,6 +353,8 @@ async def _async_delete_voice(call: ServiceCall) -> None:
 async def _async_transcribe(call: ServiceCall) -> ServiceResponse:
     """Transcribe an audio file."""
     entry = _get_entry(call)
+    from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
+
     (audio,) = await async_read_files(call.hass, [call.data[ATTR_AUDIO]], ASR_MAX_BYTES)
     runtime = entry.runtime_data
     with api_errors(entry):
@@ -406,6 +413,8 @@ async def _async_references(call: ServiceCall) -> tuple[ReferenceAudio, ...]:
     if len(audio) > CREATE_MAX_VOICES:
         raise _invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
     # The same allow-list, symlink and size rules as create_voice (files.py).
+    from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
+
     samples = await async_read_files(call.hass, audio, SAMPLE_MAX_BYTES)
     if sum(len(sample) for sample in samples) > REFERENCES_TOTAL_MAX_BYTES:
         raise _invalid("audio_too_large", max_mb=f"{REFERENCES_TOTAL_MAX_BYTES / _MB:g}")
@@ -428,6 +437,8 @@ def _apply_references(options: TTSOptions, references: tuple[ReferenceAudio, ...
 
 def _subtitles_output(hass: HomeAssistant, audio: OutputFile, fmt: SubtitleFormat) -> OutputFile:
     """Open the subtitle file beside the audio: same name, the format's suffix (executor)."""
+    from .files import open_output  # noqa: PLC0415 - ACTION_MODULES
+
     target = audio.target.with_suffix(f".{fmt}")
     if target == audio.target:
         raise _invalid("subtitles_same_file", path=str(target))
@@ -446,6 +457,9 @@ async def _async_timed_audio(
 
 async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     """Speak a message into an audio file under an allowed directory."""
+    from .files import async_write_stream, open_output  # noqa: PLC0415 - ACTION_MODULES
+    from .subtitles import build_cues, render  # noqa: PLC0415 - ACTION_MODULES
+
     hass = call.hass
     entry = _get_entry(call)
     message: str = call.data[ATTR_MESSAGE]
@@ -528,6 +542,8 @@ def _write_candidates(
     hass: HomeAssistant, folder: str, candidates: tuple[VoiceDesignCandidate, ...]
 ) -> list[Path]:
     """Write every candidate into `folder`, atomically, all or none (executor)."""
+    from .files import open_output  # noqa: PLC0415 - ACTION_MODULES
+
     outputs: list[OutputFile] = []
     try:
         outputs.extend(
@@ -599,7 +615,10 @@ def _for_backend(
 
     async def dispatch(call: ServiceCall) -> ServiceResponse:
         entry = _get_entry(call)
+        await async_load_modules(call.hass, *ACTION_MODULES)
         if is_fish_speech(entry):
+            from . import fish_speech_services  # noqa: PLC0415 - loaded with the entry
+
             local = fish_speech_services.HANDLERS[service]
             return await local(call, as_fish_speech(entry))
         return await handler(call)

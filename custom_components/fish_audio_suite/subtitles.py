@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from .api import ASRSegment
+from .const import SubtitleFormat
 
-type SubtitleFormat = Literal["srt", "vtt"]
-
-SUBTITLE_FORMATS: Final[tuple[SubtitleFormat, ...]] = ("srt", "vtt")
 CUE_MAX_CHARS: Final = 42
 CUE_MAX_SECONDS: Final = 6.0
 

@@ -43,9 +43,7 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .entity import FishAudioVoiceEntity
-from .fish_speech import as_fish_speech, is_fish_speech
-from .fish_speech_tts import FishSpeechTTSEntity
-from .helpers import api_errors
+from .helpers import api_errors, as_fish_speech, is_fish_speech
 from .speech_notices import async_explain_failure, async_spoke
 from .usage import TextSize, async_record_tts
 from .voice_settings import (
@@ -111,6 +109,8 @@ async def async_setup_entry(
 ) -> None:
     """Set up one text-to-speech entity per voice subentry."""
     local = is_fish_speech(entry)
+    if local:
+        from .fish_speech_tts import FishSpeechTTSEntity  # noqa: PLC0415 - loaded with the entry
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_VOICE:
             entity: TextToSpeechEntity = (

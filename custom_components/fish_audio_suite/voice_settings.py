@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
@@ -34,12 +34,18 @@ from .api import (
     S2_MODELS,
     SAMPLE_RATES,
     SAMPLING_RANGE,
-    FishSpeechTTSOptions,
     TTSOptions,
 )
-from .api.fish_speech import FORMATS as SPEECH_FORMATS, SETTING_RANGES as SPEECH_RANGES
+from .api.const import (
+    SPEECH_DEFAULTS as _SPEECH,
+    SPEECH_FORMATS,
+    SPEECH_SETTING_RANGES as SPEECH_RANGES,
+)
 from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
 from .helpers import coerce_int
+
+if TYPE_CHECKING:
+    from .api.fish_speech import FishSpeechTTSOptions
 
 # "integer": a whole number in a range; "voices": a list of voice ids (dialogue speakers).
 type SettingKind = Literal["voice", "choice", "number", "integer", "boolean", "voices"]
@@ -62,8 +68,7 @@ ALL_BACKENDS: Final = frozenset({BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH})
 # sampling settings with bounds of its own, wav or mp3, a seed; its `latency` and
 # `normalize` are accepted and unused, so they are not offered.
 _ONLY_LOCAL: Final = frozenset({BACKEND_FISH_SPEECH})
-# Its defaults are the server's own (the client's FishSpeechTTSOptions).
-_SPEECH: Final = FishSpeechTTSOptions()
+# Its defaults are the server's own (_SPEECH, the client's FishSpeechTTSOptions's).
 # The voice form's collapsed section (less-used fields sit in a collapsed section).
 SECTION_ADVANCED: Final = "advanced"
 
@@ -186,18 +191,18 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
         key=CONF_FORMAT,
         kind="choice",
         choices=SPEECH_FORMATS,
-        default=_SPEECH.format,  # wav: the server streams only WAV
+        default=_SPEECH["format"],  # wav: the server streams only WAV
         option="format",
         backends=_ONLY_LOCAL,
     ),
     *(
         VoiceSetting(
             key=key,
-            kind="integer" if isinstance(getattr(_SPEECH, key), int) else "number",
+            kind="integer" if isinstance(_SPEECH[key], int) else "number",
             low=low,
             high=high,
-            step=1 if isinstance(getattr(_SPEECH, key), int) else 0.05,
-            default=getattr(_SPEECH, key),
+            step=1 if isinstance(_SPEECH[key], int) else 0.05,
+            default=_SPEECH[key],
             option=key,
             advanced=True,
             backends=_ONLY_LOCAL,
@@ -500,6 +505,8 @@ def speech_options(settings: Mapping[str, Any]) -> FishSpeechTTSOptions:
     Raises:
         ValueError: A value the server would refuse (TypeError: a count that is not whole).
     """
+    from .api.fish_speech import FishSpeechTTSOptions  # noqa: PLC0415 - its entries load it
+
     merged = {**voice_defaults(BACKEND_FISH_SPEECH), **settings}
     fields: dict[str, Any] = {}
     for setting in settings_for(BACKEND_FISH_SPEECH):

@@ -1,7 +1,11 @@
 """Pure async client for the Fish Audio API: no Home Assistant import anywhere.
 
-Everything a caller needs is re-exported here.
+Everything a caller needs is re-exported here. The self-hosted Fish Speech client
+(``fish_speech.py``) is loaded on first use of one of its names: a setup without such a server
+never pays for importing it.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._errors import sanitise
 from .client import FishAudioClient
@@ -48,8 +52,8 @@ from .exceptions import (
     FishAudioTextStreamError,
     FishAudioTimeoutError,
     FishAudioWebSocketError,
+    FishSpeechNotServerError,
 )
-from .fish_speech import FishSpeechClient, FishSpeechNotServerError, FishSpeechTTSOptions
 from .live import FlushPolicy
 from .models import (
     ASRResult,
@@ -69,6 +73,21 @@ from .models import (
     VoicePage,
     VoiceSample,
 )
+
+if TYPE_CHECKING:
+    from .fish_speech import FishSpeechClient, FishSpeechTTSOptions
+
+_LAZY = frozenset({"FishSpeechClient", "FishSpeechTTSOptions"})
+
+
+def __getattr__(name: str) -> Any:
+    """Return a name of the Fish Speech client, importing it on first use."""
+    if name in _LAZY:
+        from . import fish_speech  # noqa: PLC0415 - on first use only, see the docstring
+
+        return getattr(fish_speech, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ASR_MAX_BYTES",

@@ -8,7 +8,7 @@ asyncapi.yml for the live WebSocket) or the official Python SDK, fish-audio-sdk 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 # Kept equal to manifest.json's "version": the User-Agent tells Fish Audio which release of
 # the integration sent a request, which is what their support asks for first.
@@ -138,3 +138,26 @@ TTS_READ_SIZE: Final = 65536
 # Largest Server-Sent Events message accepted from the timestamp stream: one message holds one
 # audio chunk as base64 plus its text and alignment; the vendor's example chunks are a few KiB.
 SSE_EVENT_MAX: Final = 8 * 1024 * 1024
+
+# A self-hosted Fish Speech server (api/fish_speech.py): what it makes and the bounds of its
+# request model (fish_speech/utils/schema.py: ServeTTSRequest of fishaudio/fish-speech). Here,
+# not in the client, so that the integration's forms read them without loading the client.
+# max_new_tokens has no bound there: 0 means "until the model stops", and the cap keeps a
+# typo from running for minutes.
+SPEECH_FORMATS: Final = ("wav", "mp3")  # soundfile has no pcm/opus writer: the server fails
+# The server's defaults (ServeTTSRequest): FishSpeechTTSOptions's, and the voice form's.
+SPEECH_DEFAULTS: Final[dict[str, Any]] = {
+    "format": "wav",
+    "temperature": 0.8,
+    "top_p": 0.8,
+    "repetition_penalty": 1.1,
+    "max_new_tokens": 1024,
+    "chunk_length": 200,
+}
+SPEECH_SETTING_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "temperature": (0.1, 1.0),
+    "top_p": (0.1, 1.0),
+    "repetition_penalty": (0.9, 2.0),
+    "max_new_tokens": (0, 8192),
+    "chunk_length": (100, 1000),
+}

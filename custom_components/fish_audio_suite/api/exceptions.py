@@ -166,3 +166,7 @@ class FishAudioWebSocketError(FishAudioError):
         super().__init__(f"{message}: {server_message}" if server_message else message)
         self.server_message = server_message
         self.close_code = close_code
+
+
+class FishSpeechNotServerError(FishAudioResponseError):
+    """The address answers, but not as a Fish Speech server (no ``/v1/health`` of its kind)."""

@@ -37,7 +37,15 @@ from yarl import URL
 
 from ._bounds import ERROR_BODY_MAX_BYTES, NOT_AUDIO_TYPES, check_content_type, read_capped
 from ._errors import error_from_response, sanitise
-from .const import CONTENT_TYPE_MSGPACK, DEFAULT_REQUEST_TIMEOUT, TTS_READ_SIZE, __version__
+from .const import (
+    CONTENT_TYPE_MSGPACK,
+    DEFAULT_REQUEST_TIMEOUT,
+    SPEECH_DEFAULTS,
+    SPEECH_FORMATS,
+    SPEECH_SETTING_RANGES,
+    TTS_READ_SIZE,
+    __version__,
+)
 from .exceptions import (
     FishAudioConnectionError,
     FishAudioError,
@@ -45,6 +53,7 @@ from .exceptions import (
     FishAudioResponseError,
     FishAudioServerError,
     FishAudioTimeoutError,
+    FishSpeechNotServerError,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,17 +68,10 @@ PATH_REFERENCES_UPDATE: Final = "/v1/references/update"
 # The rate of the codec every current Fish Speech model decodes with (S2-Pro, s1-mini). The
 # server never says it (its streamed PCM has no header), so the WAV header states this one.
 SAMPLE_RATE: Final = 44100
-FORMATS: Final = ("wav", "mp3")  # soundfile has no pcm/opus writer: the server fails on them
-# The server's request model's bounds (fish_speech/utils/schema.py: ServeTTSRequest); the
-# integration's forms and option checks read them from here. max_new_tokens has no bound
-# there: 0 means "until the model stops", and the cap keeps a typo from running for minutes.
-SETTING_RANGES: Final[dict[str, tuple[float, float]]] = {
-    "temperature": (0.1, 1.0),
-    "top_p": (0.1, 1.0),
-    "repetition_penalty": (0.9, 2.0),
-    "max_new_tokens": (0, 8192),
-    "chunk_length": (100, 1000),
-}
+# The formats and setting bounds live in const.py, which the integration's forms read without
+# loading this client.
+FORMATS: Final = SPEECH_FORMATS
+SETTING_RANGES: Final = SPEECH_SETTING_RANGES
 INTEGER_SETTINGS: Final = frozenset({"max_new_tokens", "chunk_length"})
 REFERENCE_ID_MAX: Final = 255
 _REFERENCE_ID: Final = re.compile(r"^[a-zA-Z0-9\-_ ]+$")
@@ -94,10 +96,6 @@ DEFAULT_MAX_CONCURRENCY: Final = 2
 _SENTENCE_END: Final = re.compile(r"[.!?\u2026][\"')\]\u201d\u2019]*\s+|[\u3002\uff01\uff1f]+|\n+")
 
 type SpeechFormat = Literal["wav", "mp3"]
-
-
-class FishSpeechNotServerError(FishAudioResponseError):
-    """The address answers, but not as a Fish Speech server (no ``/v1/health`` of its kind)."""
 
 
 def check_reference_id(reference_id: str) -> str:
@@ -151,12 +149,12 @@ class FishSpeechTTSOptions:
     """
 
     reference_id: str | None = None
-    format: SpeechFormat = "wav"
-    temperature: float = 0.8
-    top_p: float = 0.8
-    repetition_penalty: float = 1.1
-    max_new_tokens: int = 1024
-    chunk_length: int = 200
+    format: SpeechFormat = SPEECH_DEFAULTS["format"]
+    temperature: float = SPEECH_DEFAULTS["temperature"]
+    top_p: float = SPEECH_DEFAULTS["top_p"]
+    repetition_penalty: float = SPEECH_DEFAULTS["repetition_penalty"]
+    max_new_tokens: int = SPEECH_DEFAULTS["max_new_tokens"]
+    chunk_length: int = SPEECH_DEFAULTS["chunk_length"]
     seed: int | None = None
 
     def __post_init__(self) -> None:
