@@ -184,7 +184,82 @@ def _check_voice_id(voice_id: str) -> str:
     return voice_id
 
 
-class FishAudioClient:
+class HTTPClientBase:
+    """What both clients (Fish Audio's API, a Fish Speech server) do alike with HTTP.
+
+    The origin (a proxy's path prefix kept), the session (Home Assistant's shared one, or
+    one of its own that it closes), the key kept out of ``repr``, the User-Agent, and the
+    exception for a non-success answer.
+    """
+
+    def __init__(
+        self,
+        base_url: URL,
+        api_key: str | None,
+        session: aiohttp.ClientSession | None,
+        user_agent: str | None,
+    ) -> None:
+        """Initialise the shared state; ``base_url`` has been checked by the client."""
+        self._base_url = base_url
+        self._api_key = api_key
+        self._session = session
+        self._close_session = session is None
+        self._headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
+        self._headers["User-Agent"] = (
+            user_agent
+            or f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}"
+        )
+
+    def __repr__(self) -> str:
+        """Describe the client without its key."""
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The origin requests go to."""
+        return str(self._base_url)
+
+    async def close(self) -> None:
+        """Close the session, only if the client created it."""
+        if self._session is not None and self._close_session:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> Self:
+        """Use the client as an async context manager."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the client on leaving the context."""
+        await self.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self._close_session = True
+        return self._session
+
+    def _url(self, path: str) -> URL:
+        # A proxy or regional endpoint may serve the API under a path prefix: keep it.
+        return self._base_url.with_path(self._base_url.path.rstrip("/") + path)
+
+    async def _answer_error(self, response: aiohttp.ClientResponse) -> Exception:
+        """Return the exception for a non-success answer (its body read capped)."""
+        raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
+        return error_from_response(
+            response.status,
+            raw,
+            retry_after=response.headers.get("Retry-After"),
+            secret=self._api_key,
+        )
+
+
+class FishAudioClient(HTTPClientBase):
     """Client for the Fish Audio REST and live WebSocket API.
 
     Every request is bounded by `request_timeout` (the wait for a concurrency slot by
@@ -256,10 +331,8 @@ class FishAudioClient:
             # aiohttp would send them as Basic auth next to the key; a URL is also shown
             # in the UI and logs, where a password must not be.
             raise ValueError("base_url must not contain a user name or password")
-        self._api_key = api_key
-        self._base_url = url
-        self._session = session
-        self._close_session = session is None
+        super().__init__(url, api_key, session, user_agent)
+        self._api_key: str = api_key
         self._request_timeout = request_timeout
         self._max_retries = max_retries
         self._retry_backoff = retry_backoff
@@ -270,61 +343,18 @@ class FishAudioClient:
         self._live_text_max_chars = live_text_max_chars
         self._slot_timeout = request_timeout if slot_timeout is None else slot_timeout
         self._slots = SlotLimiter(max_concurrency, adaptive=adaptive_concurrency)
-        self._headers = {
-            "Authorization": f"Bearer {api_key}",
-            "User-Agent": user_agent
-            or f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}",
-        }
 
     @property
     def live_text_max_chars(self) -> int:
         """The most text one live stream accepts."""
         return self._live_text_max_chars
 
-    def __repr__(self) -> str:
-        """Describe the client without its key."""
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
     @property
     def slots(self) -> SlotLimiter:
         """The concurrency slots (their learned limit, for diagnostics and tests)."""
         return self._slots
 
-    @property
-    def base_url(self) -> str:
-        """The API origin requests go to."""
-        return str(self._base_url)
-
-    async def close(self) -> None:
-        """Close the session, only if the client created it."""
-        if self._session is not None and self._close_session:
-            await self._session.close()
-            self._session = None
-
-    async def __aenter__(self) -> Self:
-        """Use the client as an async context manager."""
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the client on leaving the context."""
-        await self.close()
-
     # ---------------------------------------------------------------- plumbing
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-            self._close_session = True
-        return self._session
-
-    def _url(self, path: str) -> URL:
-        # A proxy or regional endpoint may serve the API under a path prefix: keep it.
-        return self._base_url.with_path(self._base_url.path.rstrip("/") + path)
 
     def _retry_delay(self, err: FishAudioError, attempt: int) -> float | None:
         """Seconds to wait before retrying after `err`, or None when it must not be retried.
@@ -1041,13 +1071,7 @@ class FishAudioClient:
                     allow_redirects=False,
                 )
                 if not 200 <= response.status < 300:
-                    raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
-                    status_error = error_from_response(
-                        response.status,
-                        raw,
-                        retry_after=response.headers.get("Retry-After"),
-                        secret=self._api_key,
-                    )
+                    status_error = await self._answer_error(response)
                 elif content_types is None:
                     check_content_type(response, denied=NOT_AUDIO_TYPES)
                 else:

@@ -47,6 +47,7 @@ class FishAudioResponseError(FishAudioError):
         message: The server's error text, sanitised and truncated.
         details: Validation items (`{"loc", "msg", "type", ...}`) of a 422 answer.
         reason: The optional `reason` field of the server's JSON error body.
+        retry_after: Seconds the server asked to wait (Retry-After; a 429 gives it), or None.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class FishAudioResponseError(FishAudioError):
         *,
         details: Sequence[Mapping[str, Any]] = (),
         reason: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         """Initialise the error.
 
@@ -64,12 +66,14 @@ class FishAudioResponseError(FishAudioError):
             message: The server's error text (already sanitised by the caller).
             details: Validation items of a 422 answer.
             reason: The `reason` field of the JSON error body, if any.
+            retry_after: Seconds from the Retry-After header, or None.
         """
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
         self.details: list[dict[str, Any]] = [dict(item) for item in details]
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class FishAudioAuthenticationError(FishAudioResponseError):
@@ -89,32 +93,7 @@ class FishAudioNotFoundError(FishAudioResponseError):
 
 
 class FishAudioRateLimitError(FishAudioResponseError):
-    """429: too many (concurrent) requests.
-
-    Attributes:
-        retry_after: Seconds the server asked to wait (Retry-After), or None.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        details: Sequence[Mapping[str, Any]] = (),
-        reason: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        """Initialise the error.
-
-        Args:
-            status: The HTTP status code (429).
-            message: The server's error text.
-            details: Validation items, normally empty.
-            reason: The `reason` field of the JSON error body, if any.
-            retry_after: Seconds from the Retry-After header, or None.
-        """
-        super().__init__(status, message, details=details, reason=reason)
-        self.retry_after = retry_after
+    """429: too many (concurrent) requests; ``retry_after`` says how long to wait, if known."""
 
 
 class FishAudioRequestError(FishAudioResponseError):

@@ -35,8 +35,9 @@ import aiohttp
 import ormsgpack
 from yarl import URL
 
-from ._bounds import ERROR_BODY_MAX_BYTES, NOT_AUDIO_TYPES, check_content_type, read_capped
-from ._errors import error_from_response, sanitise
+from ._bounds import NOT_AUDIO_TYPES, check_content_type, read_capped
+from ._errors import sanitise
+from .client import HTTPClientBase
 from .const import (
     CONTENT_TYPE_MSGPACK,
     DEFAULT_REQUEST_TIMEOUT,
@@ -44,11 +45,9 @@ from .const import (
     SPEECH_FORMATS,
     SPEECH_SETTING_RANGES,
     TTS_READ_SIZE,
-    __version__,
 )
 from .exceptions import (
     FishAudioConnectionError,
-    FishAudioError,
     FishAudioInvalidResponseError,
     FishAudioResponseError,
     FishAudioServerError,
@@ -248,7 +247,7 @@ class _TextBuffer:
             await self._task
 
 
-class FishSpeechClient:
+class FishSpeechClient(HTTPClientBase):
     """Client for one self-hosted Fish Speech server.
 
     Every call is bounded: REST calls by ``request_timeout``, the wait for a synthesis's first
@@ -291,46 +290,13 @@ class FishSpeechClient:
             raise ValueError("base_url must be an http(s) URL")
         if min(request_timeout, synthesis_timeout, stream_deadline) <= 0 or max_concurrency < 1:
             raise ValueError("timeouts and max_concurrency must be positive")
-        self._base_url = url
-        self._api_key = api_key or None
-        self._session = session
-        self._close_session = session is None
+        super().__init__(url, api_key or None, session, user_agent)
         self._request_timeout = request_timeout
         self._synthesis_timeout = synthesis_timeout
         self._stream_deadline = stream_deadline
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._headers = {
-            "User-Agent": user_agent
-            or f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}"
-        }
-        if self._api_key:
-            self._headers["Authorization"] = f"Bearer {self._api_key}"
-
-    def __repr__(self) -> str:
-        """Describe the client without its key."""
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
-    @property
-    def base_url(self) -> str:
-        """The server's origin."""
-        return str(self._base_url)
-
-    async def close(self) -> None:
-        """Close the session, only if the client created it."""
-        if self._session is not None and self._close_session:
-            await self._session.close()
-            self._session = None
 
     # ---------------------------------------------------------------- plumbing
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-            self._close_session = True
-        return self._session
-
-    def _url(self, path: str) -> URL:
-        return self._base_url.with_path(self._base_url.path.rstrip("/") + path)
 
     def _connection_error(self, err: BaseException, what: str) -> FishAudioConnectionError:
         """Wrap a transport error without aiohttp's text of the request (its headers)."""
@@ -340,16 +306,6 @@ class FishSpeechClient:
             return FishAudioConnectionError(f"Invalid HTTP answer while {what}")
         return FishAudioConnectionError(
             f"Error while {what}: {type(err).__name__}: {sanitise(str(err), self._api_key)}"
-        )
-
-    async def _fail(self, response: aiohttp.ClientResponse) -> FishAudioError:
-        """Return the exception for a non-success answer (its body read capped)."""
-        raw = await read_capped(response, ERROR_BODY_MAX_BYTES, truncate=True)
-        return error_from_response(
-            response.status,
-            raw,
-            retry_after=response.headers.get("Retry-After"),
-            secret=self._api_key,
         )
 
     async def _call(
@@ -380,7 +336,7 @@ class FishSpeechClient:
                 ) as response,
             ):
                 if not 200 <= response.status < 300:
-                    raise await self._fail(response)
+                    raise await self._answer_error(response)
                 body = await read_capped(response, ANSWER_MAX_BYTES)
                 kind = response.content_type
         except (TimeoutError, aiohttp.ClientError) as err:
@@ -533,7 +489,7 @@ class FishSpeechClient:
                     )
                     if not 200 <= response.status < 300:
                         try:
-                            raise await self._fail(response)
+                            raise await self._answer_error(response)
                         finally:
                             response.close()
             except (TimeoutError, aiohttp.ClientError) as err:
