@@ -31,7 +31,7 @@ from aiohttp import StreamReader
 from .api.const import ASR_MAX_BYTES, ASR_MAX_SECONDS, ASR_MIN_SECONDS
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
+    from collections.abc import AsyncIterable, Iterator
 
 # A canonical PCM WAV header: RIFF descriptor (12) + "fmt " chunk (8 + 16) + "data" header (8).
 WAV_HEADER_SIZE = 44
@@ -239,14 +239,8 @@ def pad_wav(data: bytes | bytearray, seconds: float) -> bytes | None:
     None: not a WAV file whose samples are signed PCM of 16 bits or more (compressed or
     8-bit data cannot be padded with zero bytes).
     """
-    if not is_wav(data):
-        return None
     fmt: PCMFormat | None = None
-    offset = 12
-    while offset + 8 <= len(data):
-        chunk_id = bytes(data[offset : offset + 4])
-        chunk_size = int(struct.unpack_from("<I", data, offset + 4)[0])
-        body = offset + 8
+    for chunk_id, body, chunk_size in _riff_chunks(data):
         if chunk_id == b"fmt " and chunk_size >= 16 and body + 16 <= len(data):
             tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", data, body)
             if tag != _WAVE_FORMAT_PCM or bits < 16 or bits % 8 or not channels or not rate:
@@ -255,13 +249,33 @@ def pad_wav(data: bytes | bytearray, seconds: float) -> bytes | None:
         elif chunk_id == b"data":
             if fmt is None:
                 return None
-            available = len(data) - body
-            if chunk_size in _RIFF_SIZE_UNKNOWN or chunk_size > available:
-                chunk_size = available
-            samples = memoryview(data)[body : body + chunk_size]
+            samples = memoryview(data)[body : body + _data_size(data, body, chunk_size)]
             return pcm_to_wav(pad_pcm(samples, fmt, seconds), fmt)
-        offset = body + chunk_size + (chunk_size & 1)
     return None
+
+
+def _riff_chunks(data: bytes | bytearray) -> Iterator[tuple[bytes, int, int]]:
+    """Yield each chunk of a RIFF/WAVE file: its id, where its body starts, its stated size.
+
+    Nothing for data that is not a RIFF/WAVE file; chunks are padded to even sizes.
+    """
+    if not is_wav(data):
+        return
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_size = int(struct.unpack_from("<I", data, offset + 4)[0])
+        yield bytes(data[offset : offset + 4]), offset + 8, chunk_size
+        offset += 8 + chunk_size + (chunk_size & 1)
+
+
+def _data_size(data: bytes | bytearray, body: int, chunk_size: int) -> int:
+    """Return the size of a ``data`` chunk's samples.
+
+    All the bytes present when the stated size is unknown (0 or 0xFFFFFFFF, written by
+    streaming writers) or runs past the end of the file.
+    """
+    available = len(data) - body
+    return available if chunk_size in _RIFF_SIZE_UNKNOWN or chunk_size > available else chunk_size
 
 
 def is_wav(data: bytes | bytearray) -> bool:
@@ -287,24 +301,14 @@ def wav_duration(data: bytes | bytearray) -> float | None:
     Returns:
         Seconds, or None if the file has no usable ``fmt `` / ``data`` chunks.
     """
-    if not is_wav(data):
-        return None
     byte_rate: int | None = None
-    offset = 12
-    while offset + 8 <= len(data):
-        chunk_id = bytes(data[offset : offset + 4])
-        chunk_size = int(struct.unpack_from("<I", data, offset + 4)[0])
-        body = offset + 8
+    for chunk_id, body, chunk_size in _riff_chunks(data):
         if chunk_id == b"fmt " and chunk_size >= 16 and body + 16 <= len(data):
             byte_rate = int(struct.unpack_from("<I", data, body + 8)[0])
         elif chunk_id == b"data":
-            available = len(data) - body
-            if chunk_size in _RIFF_SIZE_UNKNOWN or chunk_size > available:
-                chunk_size = available
             if not byte_rate:
                 return None
-            return chunk_size / byte_rate
-        offset = body + chunk_size + (chunk_size & 1)  # chunks are padded to even sizes
+            return _data_size(data, body, chunk_size) / byte_rate
     return None
 
 
