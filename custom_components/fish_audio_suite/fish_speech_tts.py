@@ -14,18 +14,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.tts import (
     ATTR_PREFERRED_FORMAT,
-    ATTR_PREFERRED_SAMPLE_BYTES,
-    ATTR_PREFERRED_SAMPLE_CHANNELS,
-    ATTR_PREFERRED_SAMPLE_RATE,
     TextToSpeechEntity,
     TTSAudioResponse,
     TtsAudioType,
     Voice,
 )
 from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-import voluptuous as vol
 
 from .api import FishSpeechTTSOptions
 from .api.const import SPEECH_FORMATS
@@ -38,12 +34,12 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .fish_speech import async_check_reference, speech_errors
+from .tts import PREFERRED_SAMPLE_OPTIONS, configured_first
 from .voice_settings import (
-    invalid_value_error,
+    call_values,
     per_call_settings,
     speech_options,
     subentry_settings,
-    validator,
     voice_defaults,
 )
 
@@ -55,11 +51,6 @@ if TYPE_CHECKING:
 
     from .fish_speech import FishSpeechConfigEntry
 
-_PREFERRED_SAMPLE_OPTIONS: Final = (
-    ATTR_PREFERRED_SAMPLE_RATE,
-    ATTR_PREFERRED_SAMPLE_CHANNELS,
-    ATTR_PREFERRED_SAMPLE_BYTES,
-)
 MANUFACTURER: Final = "Fish Speech (self-hosted)"
 
 
@@ -68,7 +59,7 @@ def supported_options() -> list[str]:
     return [
         *per_call_settings(BACKEND_FISH_SPEECH),
         ATTR_PREFERRED_FORMAT,
-        *_PREFERRED_SAMPLE_OPTIONS,
+        *PREFERRED_SAMPLE_OPTIONS,
     ]
 
 
@@ -112,11 +103,8 @@ class FishSpeechTTSEntity(TextToSpeechEntity):
     def async_get_supported_voices(self, language: str) -> list[Voice]:
         """Return the server's stored voices, the configured one first."""
         configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
-        references = self.entry.runtime_data.references
-        voices = [Voice(ref, ref) for ref in references if ref != configured]
-        if configured:
-            voices.insert(0, Voice(configured, configured))
-        return voices
+        voices = [Voice(ref, ref) for ref in self.entry.runtime_data.references]
+        return configured_first(voices, configured, configured)
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream speech for a message, complete or still being written."""
@@ -142,24 +130,9 @@ class FishSpeechTTSEntity(TextToSpeechEntity):
             ServiceValidationError: An option has a value the server would refuse.
         """
         merged = {**(self.default_options or {}), **options}
-        values: dict[str, Any] = {}
-        for key, setting in per_call_settings(BACKEND_FISH_SPEECH).items():
-            if key not in merged:
-                continue
-            try:
-                values[setting.key] = validator(setting)(merged[key])
-            except vol.Invalid as err:
-                translation_key, placeholders = invalid_value_error(setting)
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key=translation_key,
-                    translation_placeholders={
-                        "option": key,
-                        "value": str(merged[key]),
-                        **placeholders,
-                    },
-                ) from err
-        request = speech_options(values)  # valid by construction: every value was checked
+        request = speech_options(
+            call_values(merged, BACKEND_FISH_SPEECH)
+        )  # valid by construction: every value was checked
         preferred = merged.get(ATTR_PREFERRED_FORMAT)
         # preferred_format is the voice's format unless a caller (an Assist satellite) asked
         # for another: made in that format, Home Assistant has nothing to convert.

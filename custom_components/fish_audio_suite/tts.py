@@ -22,7 +22,6 @@ from homeassistant.const import CONF_API_KEY, MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.async_ import create_eager_task
-import voluptuous as vol
 
 from .api import (
     MP3_BITRATES,
@@ -47,12 +46,11 @@ from .helpers import api_errors, as_fish_speech, is_fish_speech
 from .speech_notices import async_explain_failure, async_spoke
 from .usage import TextSize, async_record_tts
 from .voice_settings import (
-    invalid_value_error,
+    call_values,
     not_for_model,
     per_call_settings,
     subentry_settings,
     tts_options,
-    validator,
     voice_defaults,
 )
 
@@ -72,7 +70,7 @@ PARALLEL_UPDATES = 0
 
 # The formats Fish Audio produces, as Home Assistant names them (the file extension).
 _EXTENSIONS: Final = {"mp3": "mp3", "wav": "wav", "opus": "opus", "pcm": "pcm"}
-_PREFERRED_SAMPLE_OPTIONS: Final = (
+PREFERRED_SAMPLE_OPTIONS: Final = (
     ATTR_PREFERRED_SAMPLE_RATE,
     ATTR_PREFERRED_SAMPLE_CHANNELS,
     ATTR_PREFERRED_SAMPLE_BYTES,
@@ -87,6 +85,19 @@ HAS_PREFERRED_BITRATE: Final = hasattr(ha_tts, "ATTR_PREFERRED_BITRATE")
 # sample size is given, even one the engine made itself; 2026.11 converts only for options the
 # engine does not list (tts `_async_generate_tts_audio` in each release).
 CONVERTS_HANDLED_OPTIONS: Final = (MAJOR_VERSION, MINOR_VERSION) < (2026, 11)
+
+
+def configured_first(voices: list[Voice], configured: str, title: str) -> list[Voice]:
+    """Return ``voices`` with the configured one first, named as listed or ``title``.
+
+    A pipeline with no voice chosen uses the first one. The configured voice may be missing
+    from the list (a public voice, not among the account's own).
+    """
+    if not configured:
+        return voices
+    name = next((voice.name for voice in voices if voice.voice_id == configured), None)
+    others = [voice for voice in voices if voice.voice_id != configured]
+    return [Voice(configured, name or title), *others]
 
 
 def with_bitrate(request: TTSOptions, kbps: int) -> TTSOptions | None:
@@ -244,7 +255,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         satellite asks for 16 kHz mono 16-bit WAV): the API makes every format it knows at
         several rates, always mono 16-bit; `preferred_bitrate` where Home Assistant has it.
         """
-        hints = [ATTR_PREFERRED_FORMAT, *_PREFERRED_SAMPLE_OPTIONS]
+        hints = [ATTR_PREFERRED_FORMAT, *PREFERRED_SAMPLE_OPTIONS]
         if HAS_PREFERRED_BITRATE:
             hints.append(PREFERRED_BITRATE)
         return [*per_call_settings(), *hints]
@@ -258,17 +269,9 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         """
         voices = [Voice(voice.id, voice.title) for voice in self.entry.runtime_data.voices.data]
         configured = str(self.subentry.data.get(CONF_VOICE_ID) or "")
-        if configured:
-            # The configured voice comes first: a pipeline with no voice chosen uses the first
-            # one. It may be a public voice, not among the account's own.
-            title = next((v.name for v in voices if v.voice_id == configured), None)
-            voices = [v for v in voices if v.voice_id != configured]
-            # A title stored by an older release is cleaned like the server's names.
-            stored = sanitise(
-                self.subentry.title, self.entry.data.get(CONF_API_KEY), limit=NAME_MAX
-            )
-            voices.insert(0, Voice(configured, title or stored))
-        return voices
+        # A title stored by an older release is cleaned like the server's names.
+        stored = sanitise(self.subentry.title, self.entry.data.get(CONF_API_KEY), limit=NAME_MAX)
+        return configured_first(voices, configured, stored)
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Stream speech for a message, complete or still being written.
@@ -293,23 +296,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
             ServiceValidationError: An option has a value the API would refuse.
         """
         merged = {**(self.default_options or {}), **options}
-        values: dict[str, Any] = {}
-        for key, setting in per_call_settings().items():
-            if key not in merged:
-                continue  # a per-call-only setting that this call does not give
-            try:
-                values[setting.key] = validator(setting)(merged[key])
-            except vol.Invalid as err:
-                translation_key, placeholders = invalid_value_error(setting)
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key=translation_key,
-                    translation_placeholders={
-                        "option": key,
-                        "value": str(merged[key]),
-                        **placeholders,
-                    },
-                ) from err
+        values = call_values(merged)
         model = str(values.get(CONF_MODEL, voice_defaults()[CONF_MODEL]))
         if (refused := not_for_model(values, model)) is not None:
             raise ServiceValidationError(
@@ -351,7 +338,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         if isinstance(preferred, str) and preferred != self._format and preferred in _EXTENSIONS:
             audio_format = str(preferred)
         converts = _EXTENSIONS[audio_format] != preferred or any(
-            merged.get(key) is not None for key in _PREFERRED_SAMPLE_OPTIONS
+            merged.get(key) is not None for key in PREFERRED_SAMPLE_OPTIONS
         )
         if audio_format == "pcm" and converts:
             # Headerless samples cannot be identified by ffmpeg: WAV carries the same
@@ -369,7 +356,7 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         if (
             audio_format == "wav"
             and CONVERTS_HANDLED_OPTIONS
-            and any(merged.get(key) is not None for key in _PREFERRED_SAMPLE_OPTIONS)
+            and any(merged.get(key) is not None for key in PREFERRED_SAMPLE_OPTIONS)
         ):
             # ffmpeg runs anyway, and it writes its first output sooner from MP3 than from a
             # WAV stream, which it reads ahead into (1.3 s of audio against 2.0-5.6 s with

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
@@ -41,7 +42,14 @@ from .api.const import (
     SPEECH_FORMATS,
     SPEECH_SETTING_RANGES as SPEECH_RANGES,
 )
-from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_FORMAT, CONF_MODEL, CONF_VOICE_ID
+from .const import (
+    BACKEND_FISH_AUDIO,
+    BACKEND_FISH_SPEECH,
+    CONF_FORMAT,
+    CONF_MODEL,
+    CONF_VOICE_ID,
+    DOMAIN,
+)
 from .helpers import coerce_int
 
 if TYPE_CHECKING:
@@ -430,6 +438,35 @@ def invalid_value_error(setting: VoiceSetting) -> tuple[str, dict[str, str]]:
             return "invalid_option_voices", {"max": str(SPEAKERS_MAX)}
         case "voice":
             return "invalid_option_text", {}
+
+
+def call_values(options: Mapping[str, Any], backend: str = BACKEND_FISH_AUDIO) -> dict[str, Any]:
+    """Return the voice settings a TTS call's options give (by setting key), each checked.
+
+    ``options`` are the entity's default options with the call's own on top; a per-call-only
+    setting the call does not give is left out.
+
+    Raises:
+        ServiceValidationError: A value its setting does not take, naming option and value.
+    """
+    values: dict[str, Any] = {}
+    for key, setting in per_call_settings(backend).items():
+        if key not in options:
+            continue
+        try:
+            values[setting.key] = validator(setting)(options[key])
+        except vol.Invalid as err:
+            translation_key, placeholders = invalid_value_error(setting)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=translation_key,
+                translation_placeholders={
+                    "option": key,
+                    "value": str(options[key]),
+                    **placeholders,
+                },
+            ) from err
+    return values
 
 
 def settings_in(data: Mapping[str, Any]) -> dict[str, Any]:
