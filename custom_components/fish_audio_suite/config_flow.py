@@ -654,11 +654,7 @@ class FishAudioConfigFlow(
             return None, errors
         await self.async_set_unique_id(credit.user_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
-        if entry.state is ConfigEntryState.LOADED:
-            # The entry's update listener reloads it; reloading here as well would do it twice.
-            return self.async_update_and_abort(entry, data=data), {}
-        # Not loaded (setup failed, e.g. on the old key): no listener, so reload here.
-        return self.async_update_reload_and_abort(entry, data=data), {}
+        return self._async_finish_update(entry, data), {}
 
 
 class FishAudioOptionsFlow(OptionsFlow):

@@ -269,9 +269,11 @@ class FishSpeechFlowMixin(ConfigFlow):
     def _async_finish_update(
         self, entry: ConfigEntry[Any], data: dict[str, Any], **changes: Any
     ) -> ConfigFlowResult:
+        """Store the new data and finish (the account flow's reauth and reconfigure too)."""
         if entry.state is ConfigEntryState.LOADED:
             # The entry's update listener reloads it; reloading here too would do it twice.
             return self.async_update_and_abort(entry, data=data, **changes)
+        # Not loaded (setup failed, e.g. on the old key): no listener, so reload here.
         return self.async_update_reload_and_abort(entry, data=data, **changes)
 
 
