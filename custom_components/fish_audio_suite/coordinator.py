@@ -7,27 +7,17 @@ polled seldom, and refreshed after each voice action and whenever the voice pick
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import (
-    Credit,
-    FishAudioAuthenticationError,
-    FishAudioClient,
-    FishAudioError,
-    FishAudioInsufficientCreditError,
-    Package,
-    Voice,
-)
+from .api import Credit, FishAudioClient, FishAudioInsufficientCreditError, Package, Voice
 from .const import (
     BILLING_URL,
     CONF_LOW_CREDIT_THRESHOLD,
@@ -40,6 +30,7 @@ from .const import (
     USAGE_REFRESH_DELAY,
     VOICES_UPDATE_INTERVAL,
 )
+from .helpers import entry_errors
 from .usage import UsageTracker
 
 
@@ -64,27 +55,45 @@ class FishAudioRuntimeData:
 type FishAudioConfigEntry = ConfigEntry[FishAudioRuntimeData]
 
 
-@contextmanager
-def _account_errors() -> Iterator[None]:
-    """Map client errors while reading the account: reauth, or fail this update."""
-    try:
-        yield
-    except FishAudioAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except FishAudioError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="update_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+class _AccountDataCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Reads one kind of account data with the account's client.
 
-
-class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
-    """Polls the account's API credit and subscription package."""
+    A refused key starts reauth, any other client error fails the update; a refusal for
+    lack of credit (HTTP 402, the account endpoints too) raises the credit repair issue.
+    """
 
     config_entry: FishAudioConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: FishAudioConfigEntry,
+        client: FishAudioClient,
+        **kwargs: Any,
+    ) -> None:
+        """Initialise the coordinator (``kwargs``: its name, interval, debouncer)."""
+        super().__init__(hass, LOGGER, config_entry=entry, **kwargs)
+        self.client = client
+
+    async def _async_update_data(self) -> DataT:
+        try:
+            with entry_errors("auth_failed", UpdateFailed, "update_failed"):
+                return await self._async_fetch()
+        except UpdateFailed as err:
+            if isinstance(err.__cause__, FishAudioInsufficientCreditError):
+                self._credit_coordinator().async_payment_required()
+            raise
+
+    async def _async_fetch(self) -> DataT:
+        """Read the data (client errors are mapped by the caller)."""
+        raise NotImplementedError
+
+    def _credit_coordinator(self) -> FishAudioCoordinator:
+        return self.config_entry.runtime_data.coordinator
+
+
+class FishAudioCoordinator(_AccountDataCoordinator[AccountData]):
+    """Polls the account's API credit and subscription package."""
 
     def __init__(
         self, hass: HomeAssistant, entry: FishAudioConfigEntry, client: FishAudioClient
@@ -92,8 +101,8 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
         """Initialise the coordinator."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
+            entry,
+            client,
             name=DOMAIN,
             update_interval=UPDATE_INTERVAL,
             # Many calls in a burst (an automation announcing in every room) make one refresh.
@@ -101,24 +110,20 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
                 hass, LOGGER, cooldown=USAGE_REFRESH_DELAY, immediate=False
             ),
         )
-        self.client = client
         # When the API last refused a call for lack of credit (HTTP 402, any endpoint), on
         # the loop's clock; None once that is over. The repair issue stays while it is set.
         self._refused_at: float | None = None
 
-    async def _async_update_data(self) -> AccountData:
+    async def _async_fetch(self) -> AccountData:
         """Fetch credit and package."""
         started = self.hass.loop.time()
-        try:
-            with _account_errors():
-                credit = await self.client.get_credit()
-                package = await self.client.get_package()
-        except UpdateFailed as err:
-            if isinstance(err.__cause__, FishAudioInsufficientCreditError):
-                self.async_payment_required()  # a 402 from the account endpoints too
-            raise
+        credit = await self.client.get_credit()
+        package = await self.client.get_package()
         self._async_update_credit_issue(credit.credit, read_at=started)
         return AccountData(credit=credit, package=package)
+
+    def _credit_coordinator(self) -> FishAudioCoordinator:
+        return self
 
     @property
     def low_credit_threshold(self) -> Decimal:
@@ -191,31 +196,18 @@ class FishAudioCoordinator(DataUpdateCoordinator[AccountData]):
         return f"{ISSUE_INSUFFICIENT_CREDIT}_{self.config_entry.entry_id}"
 
 
-class FishAudioVoicesCoordinator(DataUpdateCoordinator[tuple[Voice, ...]]):
+class FishAudioVoicesCoordinator(_AccountDataCoordinator[tuple[Voice, ...]]):
     """Lists the account's own voices (Assist's voice list, diagnostics)."""
-
-    config_entry: FishAudioConfigEntry
 
     def __init__(
         self, hass: HomeAssistant, entry: FishAudioConfigEntry, client: FishAudioClient
     ) -> None:
         """Initialise the coordinator."""
         super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} voices",
-            update_interval=VOICES_UPDATE_INTERVAL,
+            hass, entry, client, name=f"{DOMAIN} voices", update_interval=VOICES_UPDATE_INTERVAL
         )
-        self.client = client
 
-    async def _async_update_data(self) -> tuple[Voice, ...]:
+    async def _async_fetch(self) -> tuple[Voice, ...]:
         """List the own voices (one page: the API's largest)."""
-        try:
-            with _account_errors():
-                page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
-        except UpdateFailed as err:
-            if isinstance(err.__cause__, FishAudioInsufficientCreditError):
-                self.config_entry.runtime_data.coordinator.async_payment_required()
-            raise
+        page = await self.client.list_voices(self_only=True, page_size=OWN_VOICES_LIMIT)
         return page.items

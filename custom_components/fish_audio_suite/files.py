@@ -27,9 +27,10 @@ import secrets
 import stat
 from typing import TYPE_CHECKING, BinaryIO
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
+from .helpers import invalid
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
@@ -82,13 +83,6 @@ def _open_nofollow(resolved: Path, flags: int) -> int:
         os.close(dir_fd)
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
 # ---------------------------------------------------------------------- file input
 
 
@@ -110,9 +104,9 @@ async def _async_resolve_source(hass: HomeAssistant, source: str) -> _Source:
     try:
         media = await media_source.async_resolve_media(hass, source, None)
     except HomeAssistantError as err:  # Unresolvable, or media_source not loaded
-        raise _invalid("media_unresolvable", media_id=source, error=str(err)) from err
+        raise invalid("media_unresolvable", media_id=source, error=str(err)) from err
     if media.path is None:
-        raise _invalid("media_not_local", media_id=source)
+        raise invalid("media_not_local", media_id=source)
     return _Source(source, media.path)
 
 
@@ -134,12 +128,12 @@ def _open_allowed(hass: HomeAssistant, source: _Source) -> int:
         ):
             return _open_nofollow(resolved, _OPEN_FLAGS)
     except FileNotFoundError as err:
-        raise _invalid("file_not_found", path=source.given) from err
+        raise invalid("file_not_found", path=source.given) from err
     except ValueError as err:  # an embedded NUL character: no file can have that name
-        raise _invalid("path_not_allowed", path=_printable(source.given)) from err
+        raise invalid("path_not_allowed", path=_printable(source.given)) from err
     except (OSError, RuntimeError) as err:  # permission denied, symlink loop, name too long
-        raise _invalid("file_read_failed", path=source.given, error=str(err)) from err
-    raise _invalid("path_not_allowed", path=source.given)
+        raise invalid("file_read_failed", path=source.given, error=str(err)) from err
+    raise invalid("path_not_allowed", path=source.given)
 
 
 def _printable(path: str) -> str:
@@ -152,16 +146,16 @@ def _read_file(hass: HomeAssistant, source: _Source, max_bytes: int) -> bytes:
     fd = _open_allowed(hass, source)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _invalid("not_a_file", path=source.given)
+            raise invalid("not_a_file", path=source.given)
         with open(fd, "rb", closefd=False) as file:
             # One byte past the cap tells an oversize file without reading all of it.
             data = file.read(max_bytes + 1)
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise _invalid("file_too_large", path=source.given, max_mb=f"{max_bytes / _MB:g}")
+        raise invalid("file_too_large", path=source.given, max_mb=f"{max_bytes / _MB:g}")
     if not data:
-        raise _invalid("file_empty", path=source.given)
+        raise invalid("file_empty", path=source.given)
     return data
 
 
@@ -247,25 +241,25 @@ def open_output(hass: HomeAssistant, filename: str) -> OutputFile:
     """
     path = Path(filename)
     if not path.is_absolute() or not path.name or "\0" in filename:
-        raise _invalid("path_not_allowed", path=_printable(filename))
+        raise invalid("path_not_allowed", path=_printable(filename))
     try:
         if not hass.config.is_allowed_path(filename):
-            raise _invalid("path_not_allowed", path=filename)
+            raise invalid("path_not_allowed", path=filename)
         try:
             parent = path.parent.resolve(strict=True)
         except FileNotFoundError as err:
-            raise _invalid("directory_not_found", path=filename) from err
+            raise invalid("directory_not_found", path=filename) from err
         target = parent / path.name
         # Never write through a symlink, and re-check the resolved directory (a symlinked
         # directory inside an allowed one may point anywhere): the temporary file is
         # created there too, so the directory itself must be allowed.
         if target.is_symlink() or not hass.config.is_allowed_path(str(parent)):
-            raise _invalid("path_not_allowed", path=filename)
+            raise invalid("path_not_allowed", path=filename)
         if target.exists() and not target.is_file():
-            raise _invalid("not_a_file", path=filename)
+            raise invalid("not_a_file", path=filename)
         return OutputFile(target)
     except (OSError, RuntimeError) as err:  # permission denied, name too long, symlink loop
-        raise _invalid("write_failed", path=filename, error=str(err)) from err
+        raise invalid("write_failed", path=filename, error=str(err)) from err
 
 
 async def async_write_stream(
@@ -296,12 +290,17 @@ async def async_write_stream(
         written += buffered
     except OSError as err:
         await hass.async_add_executor_job(output.discard)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="write_failed",
-            translation_placeholders={"path": str(output.target), "error": str(err)},
-        ) from err
+        raise write_failed(output.target, err) from err
     except BaseException:
         await hass.async_add_executor_job(output.discard)
         raise
     return written
+
+
+def write_failed(path: Path | str, err: OSError) -> HomeAssistantError:
+    """Return the translated error for a file that could not be written (disk full ...)."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="write_failed",
+        translation_placeholders={"path": str(path), "error": str(err)},
+    )

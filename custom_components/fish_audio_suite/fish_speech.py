@@ -20,12 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryNotReady,
-    HomeAssistantError,
-    ServiceValidationError,
-)
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from yarl import URL
 
@@ -96,19 +91,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FishSpeechConfigEntry) -
         ConfigEntryNotReady: The server is not reachable yet (retried later).
     """
     client = make_client(hass, entry.data)
-    try:
+    with helpers.entry_errors("local_auth_failed", ConfigEntryNotReady, "local_unavailable"):
         await client.health()
         references = await client.list_references()
-    except FishAudioAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="local_auth_failed"
-        ) from err
-    except FishAudioError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="local_unavailable",
-            translation_placeholders={"error": str(err)},
-        ) from err
     entry.runtime_data = FishSpeechRuntimeData(hass=hass, client=client, references=references)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -166,11 +151,7 @@ def speech_errors(entry: FishSpeechConfigEntry, *, voice_id: str | None = None) 
             entry.async_start_reauth(entry.runtime_data.hass)
         raise translate_error(entry, err, voice_id=voice_id) from err
     except ValueError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_input",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise helpers.invalid("invalid_input", error=str(err)) from err
 
 
 async def async_check_reference(entry: FishSpeechConfigEntry, reference_id: str) -> None:

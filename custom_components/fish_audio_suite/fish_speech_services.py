@@ -14,13 +14,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from homeassistant.const import ATTR_ENTITY_ID, Platform
 from homeassistant.core import ServiceCall, ServiceResponse
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 
 from .api.fish_speech import check_reference_id
-from .const import BACKEND_FISH_SPEECH, DOMAIN
+from .const import BACKEND_FISH_SPEECH
 from .files import async_read_files, async_write_stream, open_output
 from .fish_speech import (
     FishSpeechConfigEntry,
@@ -29,6 +26,8 @@ from .fish_speech import (
     not_supported,
     speech_errors,
 )
+from .helpers import invalid
+from .services import entity_voice
 from .voice_settings import settings_for, settings_in, speech_options
 
 type Handler = Callable[[ServiceCall, FishSpeechConfigEntry], Awaitable[ServiceResponse]]
@@ -43,18 +42,12 @@ FEATURE_ASR: Final = "speech_to_text"
 FEATURE_DESIGN: Final = "voice_design"
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
 def _reference_id(value: str) -> str:
     """Return ``value`` as a reference id, or refuse it with a translated error."""
     try:
         return check_reference_id(value)
     except ValueError:
-        raise _invalid("invalid_reference_id", voice_id=value) from None
+        raise invalid("invalid_reference_id", voice_id=value) from None
 
 
 def _refuse_fields(call: ServiceCall, entry: FishSpeechConfigEntry, *fields: str) -> None:
@@ -88,7 +81,7 @@ async def _create_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> Serv
     texts: list[str] = call.data.get("texts") or []
     # The server stores exactly one recording and the words spoken in it.
     if len(audio) != 1 or len(texts) != 1 or not texts[0].strip():
-        raise _invalid("one_recording_and_transcript", count=str(len(audio)))
+        raise invalid("one_recording_and_transcript", count=str(len(audio)))
     (recording,) = await async_read_files(call.hass, audio, REFERENCE_MAX_BYTES)
     with speech_errors(entry):
         await entry.runtime_data.client.add_reference(reference_id, recording, texts[0])
@@ -100,7 +93,7 @@ async def _update_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> Serv
     old = _reference_id(call.data["voice_id"])
     _refuse_fields(call, entry, "description", "tags", "visibility", "cover_image")
     if "title" not in call.data:
-        raise _invalid("nothing_to_update", voice_id=old)
+        raise invalid("nothing_to_update", voice_id=old)
     new = _reference_id(call.data["title"])
     with speech_errors(entry, voice_id=old):
         await entry.runtime_data.client.rename_reference(old, new)
@@ -118,19 +111,7 @@ async def _delete_voice(call: ServiceCall, entry: FishSpeechConfigEntry) -> Serv
 
 def _voice_settings(call: ServiceCall, entry: FishSpeechConfigEntry) -> dict[str, Any]:
     """Return the settings of a ``synthesize`` call: the entity's voice, then the fields."""
-    settings: dict[str, Any] = {}
-    if (entity_id := call.data.get(ATTR_ENTITY_ID)) is not None:
-        registry_entry = er.async_get(call.hass).async_get(entity_id)
-        if (
-            registry_entry is None
-            or registry_entry.platform != DOMAIN
-            or registry_entry.domain != Platform.TTS
-        ):
-            raise _invalid("not_a_voice_entity", entity_id=entity_id)
-        subentry = entry.subentries.get(registry_entry.unique_id)
-        if registry_entry.config_entry_id != entry.entry_id or subentry is None:
-            raise _invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
-        settings.update(subentry.data)
+    settings = entity_voice(call, entry)
     given = settings_in(call.data)
     # Voice settings the table gives only the cloud (model, speed, volume ...).
     local = {setting.key for setting in settings_for(BACKEND_FISH_SPEECH)}
@@ -142,11 +123,11 @@ def _voice_settings(call: ServiceCall, entry: FishSpeechConfigEntry) -> dict[str
 async def _synthesize(call: ServiceCall, entry: FishSpeechConfigEntry) -> ServiceResponse:
     message: str = call.data["message"]
     if not message.strip():
-        raise _invalid("empty_message")
+        raise invalid("empty_message")
     try:
         options = speech_options(_voice_settings(call, entry))
     except (TypeError, ValueError) as err:
-        raise _invalid("invalid_voice_settings", error=str(err)) from err
+        raise invalid("invalid_voice_settings", error=str(err)) from err
     if options.reference_id:
         await async_check_reference(entry, options.reference_id)
     output = await call.hass.async_add_executor_job(open_output, call.hass, call.data["filename"])

@@ -17,30 +17,20 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.importlib import async_import_module
 import voluptuous as vol
 
-from .api import (
-    FishAudioAuthenticationError,
-    FishAudioConnectionError,
-    FishAudioError,
-    FishAudioInsufficientCreditError,
-    FishAudioInvalidResponseError,
-    FishAudioNotFoundError,
-    FishAudioPermissionError,
-    FishAudioRateLimitError,
-    FishAudioRequestError,
-    FishAudioResponseError,
-    FishAudioServerError,
-    FishAudioTextStreamError,
-    FishAudioTimeoutError,
-    FishAudioWebSocketError,
-)
+# The client's exception tree, by its module: the error table below names every class.
+from .api import exceptions as errors
 from .const import BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH, CONF_BACKEND, DOMAIN
-from .coordinator import FishAudioConfigEntry
 
 if TYPE_CHECKING:
+    from .coordinator import FishAudioConfigEntry
     from .fish_speech import FishSpeechConfigEntry
 
 # What an entry of a self-hosted Fish Speech server runs on: its setup and error mapping, its
@@ -74,35 +64,37 @@ async def async_load_fish_speech(hass: HomeAssistant) -> None:
 
 # The translation key of each client error; the first class the error is an instance of wins,
 # so a subclass comes before its base. A 404 for a named voice is `voice_not_found` instead.
-ERROR_KEYS: Final[tuple[tuple[type[FishAudioError], str], ...]] = (
-    (FishAudioAuthenticationError, "auth_failed"),
-    (FishAudioInsufficientCreditError, "insufficient_credit"),
-    (FishAudioNotFoundError, "not_found"),
-    (FishAudioPermissionError, "permission_denied"),
-    (FishAudioRateLimitError, "rate_limited"),
-    (FishAudioRequestError, "invalid_request"),
-    (FishAudioServerError, "server_error"),
-    (FishAudioResponseError, "invalid_request"),  # a status the tree has no class for
-    (FishAudioTimeoutError, "timeout"),
-    (FishAudioConnectionError, "cannot_connect"),
-    (FishAudioWebSocketError, "stream_failed"),
-    (FishAudioTextStreamError, "text_stream_failed"),
-    (FishAudioInvalidResponseError, "invalid_response"),
-    (FishAudioError, "unexpected_error"),  # a client error of a kind added later
+ERROR_KEYS: Final[tuple[tuple[type[errors.FishAudioError], str], ...]] = (
+    (errors.FishAudioAuthenticationError, "auth_failed"),
+    (errors.FishAudioInsufficientCreditError, "insufficient_credit"),
+    (errors.FishAudioNotFoundError, "not_found"),
+    (errors.FishAudioPermissionError, "permission_denied"),
+    (errors.FishAudioRateLimitError, "rate_limited"),
+    (errors.FishAudioRequestError, "invalid_request"),
+    (errors.FishAudioServerError, "server_error"),
+    (errors.FishAudioResponseError, "invalid_request"),  # a status the tree has no class for
+    (errors.FishAudioTimeoutError, "timeout"),
+    (errors.FishAudioConnectionError, "cannot_connect"),
+    (errors.FishAudioWebSocketError, "stream_failed"),
+    (errors.FishAudioTextStreamError, "text_stream_failed"),
+    (errors.FishAudioInvalidResponseError, "invalid_response"),
+    (errors.FishAudioError, "unexpected_error"),  # a client error of a kind added later
 )
 
 
-def translate_error(err: FishAudioError, *, voice_id: str | None = None) -> HomeAssistantError:
+def translate_error(
+    err: errors.FishAudioError, *, voice_id: str | None = None
+) -> HomeAssistantError:
     """Return the translated Home Assistant error for a client error (no side effects).
 
     The client's messages never hold the API key, so they are safe to show.
     """
     key = next(key for cls, key in ERROR_KEYS if isinstance(err, cls))
     placeholders: dict[str, str] = {"error": str(err)}
-    if isinstance(err, FishAudioNotFoundError) and voice_id:
+    if isinstance(err, errors.FishAudioNotFoundError) and voice_id:
         key = "voice_not_found"
         placeholders["voice_id"] = voice_id
-    if isinstance(err, FishAudioResponseError):
+    if isinstance(err, errors.FishAudioResponseError):
         placeholders["message"] = err.message
         placeholders["status"] = str(err.status)
     return HomeAssistantError(
@@ -110,20 +102,48 @@ def translate_error(err: FishAudioError, *, voice_id: str | None = None) -> Home
     )
 
 
+def invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    """Return the translated validation error ``key`` (the user's input is wrong)."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
 @callback
-def async_handle_error(entry: FishAudioConfigEntry, err: FishAudioError) -> str | None:
+def async_handle_error(entry: FishAudioConfigEntry, err: errors.FishAudioError) -> str | None:
     """Do what a client error calls for; return what was done, for a log line, if anything.
 
     An authentication failure starts reauth; a refusal for lack of credit raises the credit
     repair issue (and refreshes the credit soon).
     """
-    if isinstance(err, FishAudioAuthenticationError):
+    if isinstance(err, errors.FishAudioAuthenticationError):
         entry.async_start_reauth(entry.runtime_data.coordinator.hass)
         return "Fish Audio refused the API key, reauthentication started"
-    if isinstance(err, FishAudioInsufficientCreditError):
+    if isinstance(err, errors.FishAudioInsufficientCreditError):
         entry.runtime_data.coordinator.async_payment_required()
         return "the account is out of API credit, see the repair issue"
     return None
+
+
+@contextmanager
+def entry_errors(
+    auth_key: str, failure: type[HomeAssistantError], failure_key: str
+) -> Iterator[None]:
+    """Map client errors while an entry sets up or refreshes: reauth, or ``failure``.
+
+    A refused key raises ``ConfigEntryAuthFailed`` (Home Assistant starts reauth); any other
+    client error the given failure (``UpdateFailed``, ``ConfigEntryNotReady``: retried).
+    """
+    try:
+        yield
+    except errors.FishAudioAuthenticationError as err:
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=auth_key) from err
+    except errors.FishAudioError as err:
+        raise failure(
+            translation_domain=DOMAIN,
+            translation_key=failure_key,
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 @contextmanager
@@ -136,15 +156,11 @@ def api_errors(entry: FishAudioConfigEntry, *, voice_id: str | None = None) -> I
     """
     try:
         yield
-    except FishAudioError as err:
+    except errors.FishAudioError as err:
         async_handle_error(entry, err)
         raise translate_error(err, voice_id=voice_id) from err
     except ValueError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_input",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise invalid("invalid_input", error=str(err)) from err
 
 
 def coerce_int(value: Any) -> int:

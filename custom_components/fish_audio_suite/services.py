@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 import contextlib
 from dataclasses import replace
+from functools import partial
 import hashlib
 from pathlib import Path
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_ENTITY_ID, Platform
 from homeassistant.core import (
     HomeAssistant,
@@ -26,7 +27,6 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.service import async_register_admin_service
 import voluptuous as vol
@@ -45,7 +45,14 @@ from .api import (
     VoiceDesignCandidate,
 )
 from .const import CONF_MODEL, DOMAIN, SUBTITLE_FORMATS, SubtitleFormat
-from .helpers import api_errors, as_fish_speech, async_load_modules, coerce_int, is_fish_speech
+from .helpers import (
+    api_errors,
+    as_fish_speech,
+    async_load_modules,
+    coerce_int,
+    invalid,
+    is_fish_speech,
+)
 from .usage import async_record_asr, async_record_tts, async_record_voice_design
 from .voice_settings import (
     not_for_model,
@@ -205,13 +212,6 @@ DESIGN_VOICE_SCHEMA = BASE_SCHEMA.extend(
 )
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
 # ------------------------------------------------------------------- preconditions
 
 
@@ -220,9 +220,9 @@ def _get_entry(call: ServiceCall) -> FishAudioConfigEntry:
     entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
     entry = call.hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
-        raise _invalid("config_entry_not_found", entry_id=entry_id)
+        raise invalid("config_entry_not_found", entry_id=entry_id)
     if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("config_entry_not_loaded", account=entry.title)
+        raise invalid("config_entry_not_loaded", account=entry.title)
     return cast("FishAudioConfigEntry", entry)
 
 
@@ -230,7 +230,7 @@ def _voice_id(call: ServiceCall) -> str:
     """Return the call's voice id, refused early when it cannot be a Fish Audio id."""
     voice_id: str = call.data[ATTR_VOICE_ID]
     if not _VOICE_ID_RE.fullmatch(voice_id):
-        raise _invalid("invalid_voice_id", voice_id=voice_id)
+        raise invalid("invalid_voice_id", voice_id=voice_id)
     return voice_id
 
 
@@ -291,15 +291,15 @@ async def _async_create_voice(call: ServiceCall) -> ServiceResponse:
     audio: list[str] = call.data[ATTR_AUDIO]
     texts: list[str] | None = call.data.get(ATTR_TEXTS)
     if not 1 <= len(audio) <= CREATE_MAX_VOICES:
-        raise _invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
+        raise invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
     if texts is not None and len(texts) != len(audio):
-        raise _invalid("texts_count_mismatch", audio=str(len(audio)), texts=str(len(texts)))
+        raise invalid("texts_count_mismatch", audio=str(len(audio)), texts=str(len(texts)))
     # Everything is read and checked before the API is called: no voice without its samples.
     from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
 
     samples = await async_read_files(hass, audio, SAMPLE_MAX_BYTES)
     if sum(len(sample) for sample in samples) > SAMPLES_TOTAL_MAX_BYTES:
-        raise _invalid("audio_too_large", max_mb=f"{SAMPLES_TOTAL_MAX_BYTES / _MB:g}")
+        raise invalid("audio_too_large", max_mb=f"{SAMPLES_TOTAL_MAX_BYTES / _MB:g}")
     cover_image = await _async_read_cover(hass, call)
     with api_errors(entry):
         voice = await entry.runtime_data.client.create_voice(
@@ -327,7 +327,7 @@ async def _async_update_voice(call: ServiceCall) -> None:
         if key in call.data
     }
     if not changes:
-        raise _invalid("nothing_to_update", voice_id=voice_id)
+        raise invalid("nothing_to_update", voice_id=voice_id)
     cover_image = await _async_read_cover(hass, call)
     with api_errors(entry, voice_id=voice_id):
         await entry.runtime_data.client.update_voice(
@@ -372,8 +372,11 @@ async def _async_transcribe(call: ServiceCall) -> ServiceResponse:
     }
 
 
-def _voice_settings(call: ServiceCall, entry: FishAudioConfigEntry) -> dict[str, Any]:
-    """Return the synthesis settings: the TTS entity's voice, changed by explicit fields."""
+def entity_voice(call: ServiceCall, entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """Return the settings of the voice the call's ``entity_id`` speaks with (none: empty).
+
+    Both backends' ``synthesize`` start from it; the entity must be a TTS entity of ``entry``.
+    """
     settings: dict[str, Any] = {}
     if (entity_id := call.data.get(ATTR_ENTITY_ID)) is not None:
         registry_entry = er.async_get(call.hass).async_get(entity_id)
@@ -382,16 +385,22 @@ def _voice_settings(call: ServiceCall, entry: FishAudioConfigEntry) -> dict[str,
             or registry_entry.platform != DOMAIN
             or registry_entry.domain != Platform.TTS
         ):
-            raise _invalid("not_a_voice_entity", entity_id=entity_id)
+            raise invalid("not_a_voice_entity", entity_id=entity_id)
         # The TTS entity's unique id is its voice subentry's id (entity.py).
         subentry = entry.subentries.get(registry_entry.unique_id)
         if registry_entry.config_entry_id != entry.entry_id or subentry is None:
-            raise _invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
+            raise invalid("entity_not_in_entry", entity_id=entity_id, account=entry.title)
         settings.update(subentry.data)
+    return settings
+
+
+def _voice_settings(call: ServiceCall, entry: FishAudioConfigEntry) -> dict[str, Any]:
+    """Return the synthesis settings: the TTS entity's voice, changed by explicit fields."""
+    settings = entity_voice(call, entry)
     given = settings_in(call.data)
     model = str({**voice_defaults(), **settings, **given}[CONF_MODEL])
     if (setting := not_for_model(given, model)) is not None:
-        raise _invalid("setting_not_for_model", setting=setting.key, model=model)
+        raise invalid("setting_not_for_model", setting=setting.key, model=model)
     settings.update(given)
     return settings
 
@@ -402,22 +411,22 @@ async def _async_references(call: ServiceCall) -> tuple[ReferenceAudio, ...]:
     texts: list[str] | None = call.data.get(ATTR_REFERENCE_TEXT)
     if audio is None:
         if texts is not None:
-            raise _invalid("reference_text_without_audio")
+            raise invalid("reference_text_without_audio")
         return ()
     if texts is None or len(texts) != len(audio):
-        raise _invalid(
+        raise invalid(
             "reference_text_count",
             audio=str(len(audio)),
             texts=str(0 if texts is None else len(texts)),
         )
     if len(audio) > CREATE_MAX_VOICES:
-        raise _invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
+        raise invalid("audio_count", count=str(len(audio)), max=str(CREATE_MAX_VOICES))
     # The same allow-list, symlink and size rules as create_voice (files.py).
     from .files import async_read_files  # noqa: PLC0415 - ACTION_MODULES
 
     samples = await async_read_files(call.hass, audio, SAMPLE_MAX_BYTES)
     if sum(len(sample) for sample in samples) > REFERENCES_TOTAL_MAX_BYTES:
-        raise _invalid("audio_too_large", max_mb=f"{REFERENCES_TOTAL_MAX_BYTES / _MB:g}")
+        raise invalid("audio_too_large", max_mb=f"{REFERENCES_TOTAL_MAX_BYTES / _MB:g}")
     return tuple(
         ReferenceAudio(audio=sample, text=text) for sample, text in zip(samples, texts, strict=True)
     )
@@ -429,7 +438,7 @@ def _apply_references(options: TTSOptions, references: tuple[ReferenceAudio, ...
     Dialogue speakers are a voice setting (voice_settings.py), already in `options`.
     """
     if options.speakers and references:
-        raise _invalid("speakers_with_references")
+        raise invalid("speakers_with_references")
     if references:
         return replace(options, reference_id=None, references=references)
     return options
@@ -441,7 +450,7 @@ def _subtitles_output(hass: HomeAssistant, audio: OutputFile, fmt: SubtitleForma
 
     target = audio.target.with_suffix(f".{fmt}")
     if target == audio.target:
-        raise _invalid("subtitles_same_file", path=str(target))
+        raise invalid("subtitles_same_file", path=str(target))
     return open_output(hass, str(target))
 
 
@@ -457,18 +466,18 @@ async def _async_timed_audio(
 
 async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
     """Speak a message into an audio file under an allowed directory."""
-    from .files import async_write_stream, open_output  # noqa: PLC0415 - ACTION_MODULES
+    from .files import async_write_stream, open_output, write_failed  # noqa: PLC0415 - ACTION_MODULES
     from .subtitles import build_cues, render  # noqa: PLC0415 - ACTION_MODULES
 
     hass = call.hass
     entry = _get_entry(call)
     message: str = call.data[ATTR_MESSAGE]
     if not message.strip():
-        raise _invalid("empty_message")
+        raise invalid("empty_message")
     try:
         options = tts_options(_voice_settings(call, entry))
     except ValueError as err:
-        raise _invalid("invalid_voice_settings", error=str(err)) from err
+        raise invalid("invalid_voice_settings", error=str(err)) from err
     references = await _async_references(call)
     options = _apply_references(options, references)
     fmt: SubtitleFormat | None = call.data.get(ATTR_SUBTITLES)
@@ -507,11 +516,7 @@ async def _async_synthesize(call: ServiceCall) -> ServiceResponse:
             await hass.async_add_executor_job(subtitles.commit, document)
         except OSError as err:
             await hass.async_add_executor_job(subtitles.discard)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_failed",
-                translation_placeholders={"path": str(subtitles.target), "error": str(err)},
-            ) from err
+            raise write_failed(subtitles.target, err) from err
         response["subtitles"] = str(subtitles.target)
     return response
 
@@ -563,9 +568,9 @@ def _check_folder(hass: HomeAssistant, folder: str) -> None:
     """Refuse a folder that is not an allowed, existing directory (executor)."""
     path = Path(folder)
     if not path.is_absolute() or not hass.config.is_allowed_path(folder):
-        raise _invalid("path_not_allowed", path=folder)
+        raise invalid("path_not_allowed", path=folder)
     if not path.is_dir():
-        raise _invalid("directory_not_found", path=folder)
+        raise invalid("directory_not_found", path=folder)
 
 
 async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
@@ -590,11 +595,9 @@ async def _async_design_voice(call: ServiceCall) -> ServiceResponse:
     try:
         paths = await hass.async_add_executor_job(_write_candidates, hass, folder, candidates)
     except OSError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="write_failed",
-            translation_placeholders={"path": folder, "error": str(err)},
-        ) from err
+        from .files import write_failed  # noqa: PLC0415 - ACTION_MODULES
+
+        raise write_failed(folder, err) from err
     return {
         "candidates": [
             {
@@ -626,66 +629,55 @@ def _for_backend(
     return dispatch
 
 
+# Every action: its handler, its schema (None: built from the voice-settings table when
+# registered), what it answers, and whether only an administrator may call it (changing the
+# voice library and writing files on the server).
+_ACTIONS: Final[
+    tuple[
+        tuple[
+            str,
+            Callable[[ServiceCall], Awaitable[ServiceResponse]],
+            vol.Schema | None,
+            SupportsResponse,
+            bool,
+        ],
+        ...,
+    ]
+] = (
+    (SERVICE_LIST_VOICES, _async_list_voices, LIST_VOICES_SCHEMA, SupportsResponse.ONLY, False),
+    (SERVICE_GET_VOICE, _async_get_voice, VOICE_ID_SCHEMA, SupportsResponse.ONLY, False),
+    (SERVICE_TRANSCRIBE, _async_transcribe, TRANSCRIBE_SCHEMA, SupportsResponse.ONLY, False),
+    (
+        SERVICE_CREATE_VOICE,
+        _async_create_voice,
+        CREATE_VOICE_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        True,
+    ),
+    (SERVICE_UPDATE_VOICE, _async_update_voice, UPDATE_VOICE_SCHEMA, SupportsResponse.NONE, True),
+    (SERVICE_DELETE_VOICE, _async_delete_voice, VOICE_ID_SCHEMA, SupportsResponse.NONE, True),
+    (SERVICE_SYNTHESIZE, _async_synthesize, None, SupportsResponse.OPTIONAL, True),
+    (
+        SERVICE_DESIGN_VOICE,
+        _async_design_voice,
+        DESIGN_VOICE_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        True,
+    ),
+)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions of Fish Audio Suite (once, from ``async_setup``)."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_LIST_VOICES,
-        _for_backend(SERVICE_LIST_VOICES, _async_list_voices),
-        schema=LIST_VOICES_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_GET_VOICE,
-        _for_backend(SERVICE_GET_VOICE, _async_get_voice),
-        schema=VOICE_ID_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_TRANSCRIBE,
-        _for_backend(SERVICE_TRANSCRIBE, _async_transcribe),
-        schema=TRANSCRIBE_SCHEMA,
-        supports_response=SupportsResponse.ONLY,
-    )
-    # Changing the voice library and writing files on the server are for administrators.
-    async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_CREATE_VOICE,
-        _for_backend(SERVICE_CREATE_VOICE, _async_create_voice),
-        schema=CREATE_VOICE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_UPDATE_VOICE,
-        _for_backend(SERVICE_UPDATE_VOICE, _async_update_voice),
-        schema=UPDATE_VOICE_SCHEMA,
-    )
-    async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_DELETE_VOICE,
-        _for_backend(SERVICE_DELETE_VOICE, _async_delete_voice),
-        schema=VOICE_ID_SCHEMA,
-    )
-    async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_SYNTHESIZE,
-        _for_backend(SERVICE_SYNTHESIZE, _async_synthesize),
-        schema=synthesize_schema(),
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    async_register_admin_service(
-        hass,
-        DOMAIN,
-        SERVICE_DESIGN_VOICE,
-        _for_backend(SERVICE_DESIGN_VOICE, _async_design_voice),
-        schema=DESIGN_VOICE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for service, handler, schema, response, admin in _ACTIONS:
+        register = (
+            partial(async_register_admin_service, hass) if admin else hass.services.async_register
+        )
+        register(
+            DOMAIN,
+            service,
+            _for_backend(service, handler),
+            schema=synthesize_schema() if schema is None else schema,
+            supports_response=response,
+        )
