@@ -27,15 +27,19 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FishAudioSensorEntityDescription(SensorEntityDescription):
-    """Describes a Fish Audio sensor."""
+class FishAudioSensorEntityDescription[SourceT](SensorEntityDescription):
+    """Describes a Fish Audio sensor: its value, read from the account data or the usage.
 
-    value_fn: Callable[[AccountData], Decimal | int | datetime | None]
+    One class for both kinds: each entity-description class costs about a millisecond of
+    import time (Home Assistant builds a frozen and a thawed dataclass for it).
+    """
+
+    value_fn: Callable[[SourceT], Decimal | int | float | datetime | None]
     # Package sensors exist only for accounts that have a subscription package.
     needs_package: bool = False
 
 
-SENSORS: tuple[FishAudioSensorEntityDescription, ...] = (
+SENSORS: tuple[FishAudioSensorEntityDescription[AccountData], ...] = (
     FishAudioSensorEntityDescription(
         key="api_credit",
         translation_key="api_credit",
@@ -81,23 +85,20 @@ SENSORS: tuple[FishAudioSensorEntityDescription, ...] = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class FishAudioUsageSensorEntityDescription(SensorEntityDescription):
-    """Describes a usage sensor: a total counted by the integration (usage.py)."""
-
-    value_fn: Callable[[UsageTracker], Decimal | int | float | None]
+# A usage sensor: a total counted by the integration (usage.py).
+type FishAudioUsageSensorEntityDescription = FishAudioSensorEntityDescription[UsageTracker]
 
 
 # Totals for long-term statistics (public names). A monetary sensor may
 # only be `total`; the others only ever grow.
 USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
-    FishAudioUsageSensorEntityDescription(
+    FishAudioSensorEntityDescription(
         key="synthesized_characters",
         translation_key="synthesized_characters",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda usage: usage.characters,
     ),
-    FishAudioUsageSensorEntityDescription(
+    FishAudioSensorEntityDescription(
         key="transcribed_duration",
         translation_key="transcribed_duration",
         device_class=SensorDeviceClass.DURATION,
@@ -106,7 +107,7 @@ USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         value_fn=lambda usage: usage.seconds,
     ),
-    FishAudioUsageSensorEntityDescription(
+    FishAudioSensorEntityDescription(
         key="estimated_cost",
         translation_key="estimated_cost",
         device_class=SensorDeviceClass.MONETARY,
@@ -120,7 +121,7 @@ USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
 
 
 def _model_characters(model: str) -> FishAudioUsageSensorEntityDescription:
-    return FishAudioUsageSensorEntityDescription(
+    return FishAudioSensorEntityDescription(
         key=f"synthesized_characters_{model}",
         translation_key="model_synthesized_characters",
         translation_placeholders={"model": model},
@@ -131,7 +132,7 @@ def _model_characters(model: str) -> FishAudioUsageSensorEntityDescription:
 
 
 def _model_cost(model: str) -> FishAudioUsageSensorEntityDescription:
-    return FishAudioUsageSensorEntityDescription(
+    return FishAudioSensorEntityDescription(
         key=f"estimated_cost_{model}",
         translation_key="model_estimated_cost",
         translation_placeholders={"model": model},
@@ -174,10 +175,12 @@ async def async_setup_entry(
 class FishAudioSensorEntity(FishAudioAccountEntity, SensorEntity):
     """A value of the account."""
 
-    entity_description: FishAudioSensorEntityDescription
+    entity_description: FishAudioSensorEntityDescription[AccountData]
 
     def __init__(
-        self, coordinator: FishAudioCoordinator, description: FishAudioSensorEntityDescription
+        self,
+        coordinator: FishAudioCoordinator,
+        description: FishAudioSensorEntityDescription[AccountData],
     ) -> None:
         """Initialise the sensor."""
         super().__init__(coordinator, description.key)
@@ -191,7 +194,7 @@ class FishAudioSensorEntity(FishAudioAccountEntity, SensorEntity):
         return super().available
 
     @property
-    def native_value(self) -> Decimal | int | datetime | None:
+    def native_value(self) -> Decimal | int | float | datetime | None:
         """Return the value."""
         return self.entity_description.value_fn(self.coordinator.data)
 
@@ -217,7 +220,7 @@ class FishAudioUsageSensorEntity(SensorEntity):
         self.async_on_remove(self._usage.async_add_listener(self.async_write_ha_state))
 
     @property
-    def native_value(self) -> Decimal | int | float | None:
+    def native_value(self) -> Decimal | int | float | datetime | None:
         """Return the total."""
         return self.entity_description.value_fn(self._usage)
 
