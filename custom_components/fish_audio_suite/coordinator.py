@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -34,8 +34,7 @@ from .helpers import entry_errors
 from .usage import UsageTracker
 
 
-@dataclass(frozen=True, slots=True)
-class AccountData:
+class AccountData(NamedTuple):
     """What the coordinator knows about the account."""
 
     credit: Credit

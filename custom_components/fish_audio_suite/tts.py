@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from homeassistant.components import tts as ha_tts
 from homeassistant.components.tts import (
@@ -132,8 +132,7 @@ async def async_setup_entry(
             async_add_entities([entity], config_subentry_id=subentry.subentry_id)
 
 
-@dataclass(frozen=True, slots=True)
-class _Synthesis:
+class _Synthesis(NamedTuple):
     """The request settings of one call and the audio format it produces."""
 
     options: TTSOptions

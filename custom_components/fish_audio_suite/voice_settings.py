@@ -13,8 +13,7 @@ The bounds themselves are the client's (`api/const.py`), which checks every requ
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -81,9 +80,12 @@ _ONLY_LOCAL: Final = frozenset({BACKEND_FISH_SPEECH})
 SECTION_ADVANCED: Final = "advanced"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VoiceSetting:
-    """One voice setting: what it is, who takes it, where it is offered."""
+class VoiceSetting(NamedTuple):
+    """One voice setting: what it is, who takes it, where it is offered.
+
+    A NamedTuple rather than a frozen dataclass: a seventh of the import cost (the table is
+    built at every start; benchmarks/README.md, import time). Built by keyword only.
+    """
 
     key: str  # subentry data and `synthesize` field (public names)
     kind: SettingKind
