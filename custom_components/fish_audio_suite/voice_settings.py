@@ -19,28 +19,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from .api import (
-    EARLY_STOP_THRESHOLD_RANGE,
-    FORMATS,
-    LATENCIES,
-    MAX_NEW_TOKENS_RANGE,
-    MIN_CHUNK_LENGTH_RANGE,
-    MODELS,
-    MP3_BITRATES,
-    OPUS_BITRATES_BPS,
-    PROSODY_SPEED_RANGE,
-    PROSODY_VOLUME_RANGE,
-    REPETITION_PENALTY_RANGE,
-    S2_MODELS,
-    SAMPLE_RATES,
-    SAMPLING_RANGE,
-    TTSOptions,
-)
-from .api.const import (
-    SPEECH_DEFAULTS as _SPEECH,
-    SPEECH_FORMATS,
-    SPEECH_SETTING_RANGES as SPEECH_RANGES,
-)
+# The client's constants (what the API takes and its bounds), read as `api_const.NAME`.
+from .api import TTSOptions, const as api_const
 from .const import (
     BACKEND_FISH_AUDIO,
     BACKEND_FISH_SPEECH,
@@ -60,12 +40,14 @@ type SettingValue = str | float | int | bool
 
 # Every rate some format takes (API reference, text-to-speech); the format's own list is
 # checked when both are known.
-ALL_SAMPLE_RATES: Final = tuple(sorted({rate for rates in SAMPLE_RATES.values() for rate in rates}))
+ALL_SAMPLE_RATES: Final = tuple(
+    sorted({rate for rates in api_const.SAMPLE_RATES.values() for rate in rates})
+)
 # Voices in one dialogue: the API documents no limit; more than a handful in one clip is a
 # mistake, and each is a voice the server must load.
 SPEAKERS_MAX: Final = 10
 _ONLY_CLOUD: Final = frozenset({BACKEND_FISH_AUDIO})
-_S2: Final = frozenset(S2_MODELS)
+_S2: Final = frozenset(api_const.S2_MODELS)
 
 # Home Assistant's `tts.speak` option for the voice (homeassistant.components.tts.ATTR_VOICE),
 # spelled out so that the config flow does not import the TTS component.
@@ -75,7 +57,7 @@ ALL_BACKENDS: Final = frozenset({BACKEND_FISH_AUDIO, BACKEND_FISH_SPEECH})
 # sampling settings with bounds of its own, wav or mp3, a seed; its `latency` and
 # `normalize` are accepted and unused, so they are not offered.
 _ONLY_LOCAL: Final = frozenset({BACKEND_FISH_SPEECH})
-# Its defaults are the server's own (_SPEECH, the client's FishSpeechTTSOptions's).
+# Its defaults are the server's own (SPEECH_DEFAULTS, the client's FishSpeechTTSOptions's).
 # The voice form's collapsed section (less-used fields sit in a collapsed section).
 SECTION_ADVANCED: Final = "advanced"
 
@@ -123,7 +105,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key=CONF_MODEL,
         kind="choice",
-        choices=MODELS,
+        choices=api_const.MODELS,
         translated_choices=False,  # s2.1-pro: the field's description names the models
         default="s2.1-pro",  # the vendor's recommended model and the server's fallback
         option="model",
@@ -132,7 +114,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="latency",
         kind="choice",
-        choices=LATENCIES,
+        choices=api_const.LATENCIES,
         default="balanced",  # the SDK's default: the server's "normal" adds delay
         option="latency",
         backends=_ONLY_CLOUD,
@@ -140,8 +122,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="speed",
         kind="number",
-        low=PROSODY_SPEED_RANGE[0],
-        high=PROSODY_SPEED_RANGE[1],
+        low=api_const.PROSODY_SPEED_RANGE[0],
+        high=api_const.PROSODY_SPEED_RANGE[1],
         step=0.05,
         default=1.0,
         option="speed",
@@ -150,8 +132,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="volume",
         kind="number",
-        low=PROSODY_VOLUME_RANGE[0],
-        high=PROSODY_VOLUME_RANGE[1],
+        low=api_const.PROSODY_VOLUME_RANGE[0],
+        high=api_const.PROSODY_VOLUME_RANGE[1],
         step=0.5,
         unit="dB",
         default=0.0,
@@ -161,8 +143,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="temperature",
         kind="number",
-        low=SAMPLING_RANGE[0],
-        high=SAMPLING_RANGE[1],
+        low=api_const.SAMPLING_RANGE[0],
+        high=api_const.SAMPLING_RANGE[1],
         step=0.05,
         default=0.7,
         option="temperature",
@@ -172,8 +154,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="top_p",
         kind="number",
-        low=SAMPLING_RANGE[0],
-        high=SAMPLING_RANGE[1],
+        low=api_const.SAMPLING_RANGE[0],
+        high=api_const.SAMPLING_RANGE[1],
         step=0.05,
         default=0.7,
         option="top_p",
@@ -191,7 +173,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key=CONF_FORMAT,
         kind="choice",
-        choices=FORMATS,
+        choices=api_const.FORMATS,
         default="mp3",  # every media player plays it
         option="format",
         backends=_ONLY_CLOUD,
@@ -200,24 +182,24 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key=CONF_FORMAT,
         kind="choice",
-        choices=SPEECH_FORMATS,
-        default=_SPEECH["format"],  # wav: the server streams only WAV
+        choices=api_const.SPEECH_FORMATS,
+        default=api_const.SPEECH_DEFAULTS["format"],  # wav: the server streams only WAV
         option="format",
         backends=_ONLY_LOCAL,
     ),
     *(
         VoiceSetting(
             key=key,
-            kind="integer" if isinstance(_SPEECH[key], int) else "number",
+            kind="integer" if isinstance(api_const.SPEECH_DEFAULTS[key], int) else "number",
             low=low,
             high=high,
-            step=1 if isinstance(_SPEECH[key], int) else 0.05,
-            default=_SPEECH[key],
+            step=1 if isinstance(api_const.SPEECH_DEFAULTS[key], int) else 0.05,
+            default=api_const.SPEECH_DEFAULTS[key],
             option=key,
             advanced=True,
             backends=_ONLY_LOCAL,
         )
-        for key, (low, high) in SPEECH_RANGES.items()
+        for key, (low, high) in api_const.SPEECH_SETTING_RANGES.items()
     ),
     # No default: random unless the voice fixes it (same text, same sound).
     VoiceSetting(
@@ -242,7 +224,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="mp3_bitrate",
         kind="choice",
-        choices=MP3_BITRATES,
+        choices=api_const.MP3_BITRATES,
         translated_choices=False,  # numbers; the description gives the unit (kbit/s)
         default=128,
         option="mp3_bitrate",
@@ -252,7 +234,7 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="opus_bitrate",
         kind="choice",
-        choices=OPUS_BITRATES_BPS,
+        choices=api_const.OPUS_BITRATES_BPS,
         translated_choices=False,  # numbers in bit/s; -1000 is automatic
         default=-1000,
         option="opus_bitrate",
@@ -284,8 +266,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="max_new_tokens",
         kind="integer",
-        low=MAX_NEW_TOKENS_RANGE[0],
-        high=MAX_NEW_TOKENS_RANGE[1],
+        low=api_const.MAX_NEW_TOKENS_RANGE[0],
+        high=api_const.MAX_NEW_TOKENS_RANGE[1],
         default=None,
         option="max_new_tokens",
         backends=_ONLY_CLOUD,
@@ -294,8 +276,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="repetition_penalty",
         kind="number",
-        low=REPETITION_PENALTY_RANGE[0],
-        high=REPETITION_PENALTY_RANGE[1],
+        low=api_const.REPETITION_PENALTY_RANGE[0],
+        high=api_const.REPETITION_PENALTY_RANGE[1],
         default=None,
         option="repetition_penalty",
         backends=_ONLY_CLOUD,
@@ -304,8 +286,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="min_chunk_length",
         kind="integer",
-        low=MIN_CHUNK_LENGTH_RANGE[0],
-        high=MIN_CHUNK_LENGTH_RANGE[1],
+        low=api_const.MIN_CHUNK_LENGTH_RANGE[0],
+        high=api_const.MIN_CHUNK_LENGTH_RANGE[1],
         default=None,
         option="min_chunk_length",
         backends=_ONLY_CLOUD,
@@ -322,8 +304,8 @@ VOICE_SETTINGS: Final[tuple[VoiceSetting, ...]] = (
     VoiceSetting(
         key="early_stop_threshold",
         kind="number",
-        low=EARLY_STOP_THRESHOLD_RANGE[0],
-        high=EARLY_STOP_THRESHOLD_RANGE[1],
+        low=api_const.EARLY_STOP_THRESHOLD_RANGE[0],
+        high=api_const.EARLY_STOP_THRESHOLD_RANGE[1],
         default=None,
         option="early_stop_threshold",
         backends=_ONLY_CLOUD,
