@@ -1,7 +1,7 @@
 """Our own modules' import time inside Home Assistant: self time from ``-X importtime``.
 
 Usage: ``.venv/bin/python -m benchmarks.import_time [--reps 15]``; prints the median and the
-p10-p90 spread of the total, and each module's median.
+p10-p90 spread of the total, and each module's median; then the same import's CPU time.
 
 Every repetition is a fresh interpreter that first imports Home Assistant's core and the test
 harness (``benchmarks.ha_setup``'s first phase: what is loaded before any integration), then
@@ -15,6 +15,11 @@ Two things would inflate the figures, so both are ruled out:
   instead of loading the cached bytecode, which triples our figures. The subprocesses run
   without it, after one discarded warm-up run that writes the bytecode, as Home Assistant
   finds it after its first start.
+- Wall time counts waiting for a core: on a loaded machine (other processes on the two
+  cores) the self times swing by several times. The second figure is CPU time
+  (``time.process_time``) of the same import after everything it pulls in from Home
+  Assistant and the libraries has been imported first (the list is read from a first run):
+  the CPU our own modules take, steady under load.
 - ``importlib.import_module`` bypasses ``-X importtime``'s report (CPython logs only the
   import statement's path), so a module imported that way shows no line of its own and its
   self time is silently dropped; ``import_ours`` uses ``__import__``.
@@ -38,6 +43,21 @@ _LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(.*)$")
 _CODE = (
     "import homeassistant.core, pytest_homeassistant_custom_component.common; "
     "from benchmarks.ha_setup import import_ours; import_ours()"
+)
+
+
+_DEPENDENCIES_CODE = (
+    "import sys; import homeassistant.core, pytest_homeassistant_custom_component.common; "
+    "before = set(sys.modules); from benchmarks.ha_setup import import_ours; import_ours(); "
+    "print('\\n'.join(sorted(name for name in set(sys.modules) - before "
+    f"if not name.startswith({PACKAGE!r}))))"
+)
+_CPU_CODE = (
+    "import sys, time, importlib; "
+    "import homeassistant.core, pytest_homeassistant_custom_component.common; "
+    "from benchmarks.ha_setup import import_ours; "
+    "[importlib.import_module(name) for name in sys.stdin.read().split()]; "
+    "start = time.process_time(); import_ours(); print(time.process_time() - start)"
 )
 
 
@@ -81,6 +101,32 @@ def measure(python: str, reps: int) -> list[dict[str, int]]:
     return runs
 
 
+def measure_cpu(python: str, reps: int) -> list[float]:
+    """Milliseconds of CPU our import takes with its dependencies imported before it."""
+    deps = subprocess.run(  # noqa: S603 - our own code, fixed arguments
+        [python, "-c", _DEPENDENCIES_CODE],
+        cwd=ROOT,
+        env=bytecode_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    samples = []
+    for _ in range(reps):
+        done = subprocess.run(  # noqa: S603 - our own code, fixed arguments
+            [python, "-c", _CPU_CODE],
+            input=deps,
+            cwd=ROOT,
+            env=bytecode_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        samples.append(float(done.stdout.split()[-1]) * 1000)
+    return samples
+
+
 def report(runs: Sequence[dict[str, int]]) -> str:
     """Return the total's median and spread and each module's median, in milliseconds."""
     total = summarize([sum(run.values()) / 1000 for run in runs])
@@ -100,6 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=15, help="fresh interpreters (default 15)")
     args = parser.parse_args(argv)
     print(report(measure(sys.executable, args.reps)))
+    cpu = summarize(measure_cpu(sys.executable, args.reps))
+    print(
+        f"own modules, CPU with their dependencies loaded first: median {cpu.median:.1f} ms "
+        f"(p10 {cpu.p10:.1f}, p90 {cpu.p90:.1f}; {cpu.n} runs)"
+    )
     return 0
 
 

@@ -70,3 +70,9 @@ def test_parsing_sums_only_our_self_times() -> None:
         ]
     )
     assert import_time.own_self_times(stderr) == {f"{PACKAGE}.tts": 300, PACKAGE: 50}
+
+
+def test_cpu_figure_is_measured() -> None:
+    """The CPU figure (dependencies imported first) comes from a real run of our import."""
+    (sample,) = import_time.measure_cpu(sys.executable, 1)
+    assert sample > 0
