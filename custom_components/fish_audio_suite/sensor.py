@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -26,128 +25,150 @@ from .usage import Unit, UsageTracker, models_billed_by
 PARALLEL_UPDATES = 0
 
 
-@dataclass(frozen=True, kw_only=True)
-class FishAudioSensorEntityDescription[SourceT](SensorEntityDescription):
-    """Describes a Fish Audio sensor: its value, read from the account data or the usage.
+class FishAudioSensor[SourceT](NamedTuple):
+    """A Fish Audio sensor: Home Assistant's description and where its value comes from.
 
-    One class for both kinds: each entity-description class costs about a millisecond of
-    import time (Home Assistant builds a frozen and a thawed dataclass for it).
+    Not a subclass of SensorEntityDescription: each such class costs about a millisecond of
+    import time (Home Assistant builds a frozen and a thawed dataclass for it), a NamedTuple
+    a twentieth of that (benchmarks/README.md, import time).
     """
 
+    description: SensorEntityDescription
+    # Reads the value from the account data or the usage counters.
     value_fn: Callable[[SourceT], Decimal | int | float | datetime | None]
     # Package sensors exist only for accounts that have a subscription package.
     needs_package: bool = False
 
 
-SENSORS: tuple[FishAudioSensorEntityDescription[AccountData], ...] = (
-    FishAudioSensorEntityDescription(
-        key="api_credit",
-        translation_key="api_credit",
-        device_class=SensorDeviceClass.MONETARY,
-        # `total` (a monetary sensor may take no other): a balance that goes down with use and
-        # up with a top-up, with history graphs and long-term statistics.
-        state_class=SensorStateClass.TOTAL,
-        native_unit_of_measurement="USD",
-        suggested_display_precision=2,
+SENSORS: tuple[FishAudioSensor[AccountData], ...] = (
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="api_credit",
+            translation_key="api_credit",
+            device_class=SensorDeviceClass.MONETARY,
+            # `total` (a monetary sensor may take no other): a balance that goes down with use
+            # and up with a top-up, with history graphs and long-term statistics.
+            state_class=SensorStateClass.TOTAL,
+            native_unit_of_measurement="USD",
+            suggested_display_precision=2,
+        ),
         value_fn=lambda data: data.credit.credit,
     ),
-    FishAudioSensorEntityDescription(
-        key="cumulative_top_up",
-        translation_key="cumulative_top_up",
-        device_class=SensorDeviceClass.MONETARY,
-        state_class=SensorStateClass.TOTAL,
-        native_unit_of_measurement="USD",
-        suggested_display_precision=2,
-        entity_registry_enabled_default=False,
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="cumulative_top_up",
+            translation_key="cumulative_top_up",
+            device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
+            native_unit_of_measurement="USD",
+            suggested_display_precision=2,
+            entity_registry_enabled_default=False,
+        ),
         value_fn=lambda data: data.credit.cumulative_top_up,
     ),
-    FishAudioSensorEntityDescription(
-        key="package_balance",
-        translation_key="package_balance",
-        needs_package=True,
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="package_balance",
+            translation_key="package_balance",
+        ),
         value_fn=lambda data: data.package.balance if data.package else None,
-    ),
-    FishAudioSensorEntityDescription(
-        key="package_total",
-        translation_key="package_total",
         needs_package=True,
-        entity_registry_enabled_default=False,
+    ),
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="package_total",
+            translation_key="package_total",
+            entity_registry_enabled_default=False,
+        ),
         value_fn=lambda data: data.package.total if data.package else None,
-    ),
-    FishAudioSensorEntityDescription(
-        key="package_ends",
-        translation_key="package_ends",
-        device_class=SensorDeviceClass.TIMESTAMP,
         needs_package=True,
-        entity_registry_enabled_default=False,
+    ),
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="package_ends",
+            translation_key="package_ends",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            entity_registry_enabled_default=False,
+        ),
         value_fn=lambda data: data.package.finished_at if data.package else None,
+        needs_package=True,
     ),
 )
 
 
 # A usage sensor: a total counted by the integration (usage.py).
-type FishAudioUsageSensorEntityDescription = FishAudioSensorEntityDescription[UsageTracker]
+type FishAudioUsageSensor = FishAudioSensor[UsageTracker]
 
 
 # Totals for long-term statistics (public names). A monetary sensor may
 # only be `total`; the others only ever grow.
-USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
-    FishAudioSensorEntityDescription(
-        key="synthesized_characters",
-        translation_key="synthesized_characters",
-        state_class=SensorStateClass.TOTAL_INCREASING,
+USAGE_SENSORS: tuple[FishAudioUsageSensor, ...] = (
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="synthesized_characters",
+            translation_key="synthesized_characters",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+        ),
         value_fn=lambda usage: usage.characters,
     ),
-    FishAudioSensorEntityDescription(
-        key="transcribed_duration",
-        translation_key="transcribed_duration",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=1,
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="transcribed_duration",
+            translation_key="transcribed_duration",
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.SECONDS,
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            suggested_display_precision=1,
+        ),
         value_fn=lambda usage: usage.seconds,
     ),
-    FishAudioSensorEntityDescription(
-        key="estimated_cost",
-        translation_key="estimated_cost",
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="USD",
-        state_class=SensorStateClass.TOTAL,
-        # A sentence costs a fraction of a cent: two decimals would show $0.00 for weeks.
-        suggested_display_precision=4,
+    FishAudioSensor(
+        SensorEntityDescription(
+            key="estimated_cost",
+            translation_key="estimated_cost",
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement="USD",
+            state_class=SensorStateClass.TOTAL,
+            # A sentence costs a fraction of a cent: two decimals would show $0.00 for weeks.
+            suggested_display_precision=4,
+        ),
         value_fn=lambda usage: usage.cost,
     ),
 )
 
 
-def _model_characters(model: str) -> FishAudioUsageSensorEntityDescription:
-    return FishAudioSensorEntityDescription(
-        key=f"synthesized_characters_{model}",
-        translation_key="model_synthesized_characters",
-        translation_placeholders={"model": model},
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        entity_registry_enabled_default=False,
+def _model_characters(model: str) -> FishAudioUsageSensor:
+    return FishAudioSensor(
+        SensorEntityDescription(
+            key=f"synthesized_characters_{model}",
+            translation_key="model_synthesized_characters",
+            translation_placeholders={"model": model},
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            entity_registry_enabled_default=False,
+        ),
         value_fn=lambda usage: usage.model(model).characters,
     )
 
 
-def _model_cost(model: str) -> FishAudioUsageSensorEntityDescription:
-    return FishAudioSensorEntityDescription(
-        key=f"estimated_cost_{model}",
-        translation_key="model_estimated_cost",
-        translation_placeholders={"model": model},
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="USD",
-        state_class=SensorStateClass.TOTAL,
-        suggested_display_precision=4,
-        entity_registry_enabled_default=False,
+def _model_cost(model: str) -> FishAudioUsageSensor:
+    return FishAudioSensor(
+        SensorEntityDescription(
+            key=f"estimated_cost_{model}",
+            translation_key="model_estimated_cost",
+            translation_placeholders={"model": model},
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement="USD",
+            state_class=SensorStateClass.TOTAL,
+            suggested_display_precision=4,
+            entity_registry_enabled_default=False,
+        ),
         value_fn=lambda usage: usage.model(model).cost if usage.model(model).priced else None,
     )
 
 
 # The per-model breakdown, disabled by default: characters per speech model, and cost per
 # model that costs money (the free model's is always zero).
-MODEL_USAGE_SENSORS: tuple[FishAudioUsageSensorEntityDescription, ...] = (
+MODEL_USAGE_SENSORS: tuple[FishAudioUsageSensor, ...] = (
     *(_model_characters(model) for model in models_billed_by(Unit.UTF8_BYTE)),
     *(_model_cost(model) for unit in Unit for model in models_billed_by(unit, paid_only=True)),
 )
@@ -162,41 +183,38 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     has_package = coordinator.data.package is not None
     async_add_entities(
-        FishAudioSensorEntity(coordinator, description)
-        for description in SENSORS
-        if has_package or not description.needs_package
+        FishAudioSensorEntity(coordinator, sensor)
+        for sensor in SENSORS
+        if has_package or not sensor.needs_package
     )
     async_add_entities(
-        FishAudioUsageSensorEntity(entry, description)
-        for description in (*USAGE_SENSORS, *MODEL_USAGE_SENSORS)
+        FishAudioUsageSensorEntity(entry, sensor)
+        for sensor in (*USAGE_SENSORS, *MODEL_USAGE_SENSORS)
     )
 
 
 class FishAudioSensorEntity(FishAudioAccountEntity, SensorEntity):
     """A value of the account."""
 
-    entity_description: FishAudioSensorEntityDescription[AccountData]
-
     def __init__(
-        self,
-        coordinator: FishAudioCoordinator,
-        description: FishAudioSensorEntityDescription[AccountData],
+        self, coordinator: FishAudioCoordinator, sensor: FishAudioSensor[AccountData]
     ) -> None:
         """Initialise the sensor."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
+        super().__init__(coordinator, sensor.description.key)
+        self.entity_description = sensor.description
+        self._sensor = sensor
 
     @property
     def available(self) -> bool:
         """Return whether the value is known (a package can end while we run)."""
-        if self.entity_description.needs_package and self.coordinator.data.package is None:
+        if self._sensor.needs_package and self.coordinator.data.package is None:
             return False
         return super().available
 
     @property
     def native_value(self) -> Decimal | int | float | datetime | None:
         """Return the value."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self._sensor.value_fn(self.coordinator.data)
 
 
 class FishAudioUsageSensorEntity(SensorEntity):
@@ -204,15 +222,13 @@ class FishAudioUsageSensorEntity(SensorEntity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    entity_description: FishAudioUsageSensorEntityDescription
 
-    def __init__(
-        self, entry: FishAudioConfigEntry, description: FishAudioUsageSensorEntityDescription
-    ) -> None:
+    def __init__(self, entry: FishAudioConfigEntry, sensor: FishAudioUsageSensor) -> None:
         """Initialise the sensor."""
-        self.entity_description = description
+        self.entity_description = sensor.description
+        self._value_fn = sensor.value_fn
         self._usage = entry.runtime_data.usage
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_unique_id = f"{entry.entry_id}_{sensor.description.key}"
         self._attr_device_info = account_device_info(entry)
 
     async def async_added_to_hass(self) -> None:
@@ -222,7 +238,7 @@ class FishAudioUsageSensorEntity(SensorEntity):
     @property
     def native_value(self) -> Decimal | int | float | datetime | None:
         """Return the total."""
-        return self.entity_description.value_fn(self._usage)
+        return self._value_fn(self._usage)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
