@@ -12,11 +12,13 @@ from unittest.mock import patch
 import wave
 
 from homeassistant.components import conversation, stt
+from homeassistant.components.assist_pipeline import Pipeline, async_create_default_pipeline
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import chat_session, device_registry as dr, entity_registry as er, intent
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import (
@@ -364,6 +366,24 @@ async def transcribe_pcm(
         yield pcm
 
     return await stt_entity(hass, entry).async_process_audio_stream(PCM_16K_MONO, audio())
+
+
+async def async_assist_pipeline(
+    hass: HomeAssistant, entry: MockConfigEntry, tts_engine_id: str, name: str
+) -> Pipeline:
+    """Set up Assist and make a pipeline of the account's STT entity and `tts_engine_id`."""
+    # The default conversation agent reads the exposed entities the core integration keeps.
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    await hass.async_block_till_done()
+    pipeline = await async_create_default_pipeline(
+        hass,
+        stt_engine_id=stt_entity(hass, entry).entity_id,
+        tts_engine_id=tts_engine_id,
+        pipeline_name=name,
+    )
+    assert pipeline is not None  # None: an engine does not offer the pipeline's language
+    return pipeline
 
 
 def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) -> None:

@@ -23,12 +23,10 @@ from homeassistant.components.assist_pipeline import (
     PipelineInput,
     PipelineRun,
     PipelineStage,
-    async_create_default_pipeline,
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import chat_session, entity_registry as er
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import chat_session
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -36,7 +34,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.fish_audio_suite.const import DOMAIN
 from emulator import FishAudioEmulator
 
-from .conftest import make_wav, streaming_agent, transcribe_pcm
+from .conftest import async_assist_pipeline, make_wav, streaming_agent, transcribe_pcm
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -57,7 +55,7 @@ async def _until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_live_replies_do_not_starve_other_calls(  # noqa: PLR0915 - one scenario
+async def test_live_replies_do_not_starve_other_calls(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     emulator: FishAudioEmulator,
@@ -65,18 +63,7 @@ async def test_live_replies_do_not_starve_other_calls(  # noqa: PLR0915 - one sc
     tmp_path: Any,
 ) -> None:
     """Assist replies waiting on a slow LLM hold the live share; the rest still runs."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "assist_pipeline", {})
-    await hass.async_block_till_done()
-    stt_id = next(
-        e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
-        if e.domain == "stt"
-    )
-    pipeline = await async_create_default_pipeline(
-        hass, stt_engine_id=stt_id, tts_engine_id=TTS_ENTITY, pipeline_name="Slow LLM"
-    )
-    assert pipeline is not None
+    pipeline = await async_assist_pipeline(hass, init_integration, TTS_ENTITY, "Slow LLM")
     release = asyncio.Event()
 
     async def slow_llm() -> AsyncGenerator[conversation.AssistantContentDeltaDict]:

@@ -17,13 +17,11 @@ from homeassistant.components.assist_pipeline import (
     AudioSettings,
     PipelineEvent,
     PipelineEventType,
-    async_create_default_pipeline,
     async_pipeline_from_audio_stream,
 )
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -47,7 +45,7 @@ from custom_components.fish_audio_suite.stt import (
 from emulator import FishAudioEmulator
 from emulator.audio import OggOpusStream, ogg_page, pcm_samples, render_file
 
-from .conftest import PCM_16K_MONO, TEST_API_KEY
+from .conftest import PCM_16K_MONO, TEST_API_KEY, async_assist_pipeline
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -701,21 +699,13 @@ async def test_assist_pipeline_stt_to_tts(
     emulator: FishAudioEmulator,
 ) -> None:
     """A voice command runs through a real Assist pipeline with both of our entities."""
-    # The default conversation agent reads the exposed entities the core integration keeps.
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "assist_pipeline", {})
-    await hass.async_block_till_done()
-    stt_id = _entity_id(hass, init_integration)
     tts_ids = [
         e.entity_id
         for e in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
         if e.domain == "tts"
     ]
     assert len(tts_ids) == 1
-    pipeline = await async_create_default_pipeline(
-        hass, stt_engine_id=stt_id, tts_engine_id=tts_ids[0], pipeline_name="Fish Audio"
-    )
-    assert pipeline is not None  # None: an engine does not offer the pipeline's language
+    pipeline = await async_assist_pipeline(hass, init_integration, tts_ids[0], "Fish Audio")
     events: list[PipelineEvent] = []
     pcm = _pcm(2.0)
 

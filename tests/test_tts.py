@@ -18,7 +18,6 @@ from homeassistant.components.assist_pipeline import (
     PipelineInput,
     PipelineRun,
     PipelineStage,
-    async_create_default_pipeline,
 )
 from homeassistant.components.tts.const import DATA_COMPONENT, DOMAIN as TTS_DOMAIN
 from homeassistant.components.tts.entity import TTSAudioRequest
@@ -58,7 +57,7 @@ from custom_components.fish_audio_suite.tts import (
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
-from .conftest import streaming_agent, voice_subentry_data
+from .conftest import async_assist_pipeline, streaming_agent, voice_subentry_data
 
 ENTITY_ID = "tts.narrator_text_to_speech"
 OWN_VOICE = SEED_VOICE_IDS["own_private"]
@@ -984,23 +983,6 @@ async def test_transient_error_is_retried(
     assert len(_tts_requests(emulator)) == 2
 
 
-@pytest.mark.parametrize(
-    ("preset", "key"), [("500", "server_error"), ("422-list", "invalid_request")]
-)
-async def test_server_errors(
-    hass: HomeAssistant,
-    emulator: FishAudioEmulator,
-    init_integration: MockConfigEntry,
-    preset: str,
-    key: str,
-) -> None:
-    """Server and request errors are translated."""
-    emulator.faults.preset("POST /v1/tts", preset, times=None)
-    with pytest.raises(HomeAssistantError) as err:
-        await _speak(hass)
-    assert _translation_key(err) == key
-
-
 async def test_http_stream_broken(
     hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
 ) -> None:
@@ -1191,18 +1173,7 @@ async def test_assist_pipeline_streams_llm_reply(
     Only the LLM is stood in for (Home Assistant's conversation call); the pipeline, its
     text queue, the TTS manager and our entity are the real ones.
     """
-    assert await async_setup_component(hass, "homeassistant", {})
-    assert await async_setup_component(hass, "assist_pipeline", {})
-    await hass.async_block_till_done()
-    stt_id = next(
-        e.entity_id
-        for e in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
-        if e.domain == "stt"
-    )
-    pipeline = await async_create_default_pipeline(
-        hass, stt_engine_id=stt_id, tts_engine_id=ENTITY_ID, pipeline_name="LLM"
-    )
-    assert pipeline is not None
+    pipeline = await async_assist_pipeline(hass, init_integration, ENTITY_ID, "LLM")
     deltas = [
         "Here is a long answer from the language model, ",
         "long enough for the pipeline to stream it. ",
