@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from homeassistant.components import media_source
@@ -47,6 +48,7 @@ from emulator import FishAudioEmulator, RecordedRequest
 
 from .conftest import (
     INTEGRATION,
+    TEST_API_KEY,
     TEST_USER_ID,
     TRANSLATIONS,
     assert_translated,
@@ -259,37 +261,21 @@ async def test_read_actions_open_to_users(
 # -------------------------------------------------------------------- list / get
 
 
-async def test_list_voices_defaults(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """By default the account's own voices are listed, with the API's paging defaults."""
-    result = await call(hass, "list_voices", {"config_entry_id": entry.entry_id})
-    json.dumps(result)  # a response must be JSON-serialisable
-    assert result["total"] == 2
-    assert {v["id"] for v in result["voices"]} == {OWN_PRIVATE, OWN_PUBLIC}
-    for voice in result["voices"]:
-        assert set(voice) >= VOICE_KEYS
-        assert voice["author"]["id"] == TEST_USER_ID
-    query = emulator.requests[-1].query
-    assert emulator.requests[-1].path == "/model"
-    assert query["self"] == "true"
-    assert query["page_size"] == "10"
-    assert query["page_number"] == "1"
-    assert query["sort_by"] == "task_count"
-    assert "title" not in query
-    assert "tag" not in query
-    assert "language" not in query
-
-
-async def test_list_voices_every_filter(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """Every field reaches the query string."""
-    result = await call(
-        hass,
-        "list_voices",
+# list_voices calls: (the action's fields besides the entry; the voices listed, by title in the
+# answer's order; the total; the query the API got, each key with all its values; keys the
+# query must not have).
+LIST_CALLS: dict[str, tuple[dict[str, Any], list[str], int, dict[str, list[str]], set[str]]] = {
+    # By default the account's own voices, with the API's paging defaults.
+    "defaults": (
+        {},
+        ["My Shared Voice", "My Kitchen Voice"],
+        2,
+        {"self": ["true"], "page_size": ["10"], "page_number": ["1"], "sort_by": ["task_count"]},
+        {"title", "tag", "language"},
+    ),
+    # Every field reaches the query string.
+    "every filter": (
         {
-            "config_entry_id": entry.entry_id,
             "self_only": False,
             "title": "host",
             "tags": ["podcast", "energetic"],
@@ -298,36 +284,49 @@ async def test_list_voices_every_filter(
             "page_size": 5,
             "page_number": 1,
         },
-    )
-    assert [v["title"] for v in result["voices"]] == ["Energetic Host"]
-    assert result["total"] == 1
-    query = emulator.requests[-1].query
-    assert query["self"] == "false"
-    assert query["title"] == "host"
-    assert query.getall("tag") == ["podcast", "energetic"]
-    assert query.getall("language") == ["en"]
-    assert query["sort_by"] == "score"
-    assert query["page_size"] == "5"
-
-
-async def test_list_voices_paging(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """page_number selects a later page."""
-    result = await call(
-        hass,
-        "list_voices",
+        ["Energetic Host"],
+        1,
         {
-            "config_entry_id": entry.entry_id,
-            "self_only": False,
-            "sort_by": "created_at",
-            "page_size": 4,
-            "page_number": 2,
+            "self": ["false"],
+            "title": ["host"],
+            "tag": ["podcast", "energetic"],
+            "language": ["en"],
+            "sort_by": ["score"],
+            "page_size": ["5"],
+            "page_number": ["1"],
         },
-    )
-    assert result["total"] == 5  # public voices: the own private one is not listed
-    assert len(result["voices"]) == 1
-    assert emulator.requests[-1].query["page_number"] == "2"
+        set(),
+    ),
+    # page_number selects a later page: of the five public voices (the own private one is
+    # not listed), newest first, the oldest.
+    "second page": (
+        {"self_only": False, "sort_by": "created_at", "page_size": 4, "page_number": 2},
+        ["Documentary Narrator"],
+        5,
+        {"self": ["false"], "sort_by": ["created_at"], "page_size": ["4"], "page_number": ["2"]},
+        {"title", "tag", "language"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIST_CALLS)
+async def test_list_voices(
+    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, case: str
+) -> None:
+    """Each call's fields become the API's query; the answer is the voices, JSON-ready."""
+    data, titles, total, query, absent = LIST_CALLS[case]
+    result = await call(hass, "list_voices", {"config_entry_id": entry.entry_id, **data})
+    json.dumps(result)  # a response must be JSON-serialisable
+    assert [v["title"] for v in result["voices"]] == titles
+    assert result["total"] == total
+    for voice in result["voices"]:
+        assert set(voice) >= VOICE_KEYS
+    if data.get("self_only", True):
+        assert {v["author"]["id"] for v in result["voices"]} == {TEST_USER_ID}
+    request = emulator.requests[-1]
+    assert request.path == "/model"
+    assert {key: request.query.getall(key) for key in query} == query
+    assert not absent & set(request.query)
 
 
 @pytest.mark.parametrize(
@@ -347,18 +346,6 @@ async def test_list_voices_invalid(
     with pytest.raises(vol.Invalid):
         await call(hass, "list_voices", {"config_entry_id": entry.entry_id, **data})
     assert not emulator.requests
-
-
-async def test_list_voices_auth_failure_starts_reauth(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry
-) -> None:
-    """A 401 is a translated error, and reauthentication starts."""
-    emulator.faults.preset("GET /model", "401-plain")
-    with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "list_voices", {"config_entry_id": entry.entry_id})
-    assert_translated(err.value, "auth_failed")
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
 async def test_get_voice(
@@ -586,42 +573,6 @@ async def test_create_voice_rejected_file(
     assert_translated(err.value, key, path=path)
     assert not posts(emulator, "/model")
     assert emulator.state.voices == voices_before
-
-
-async def test_create_voice_refused_by_server(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
-) -> None:
-    """A 422 (public voice without a cover) is a translated error with the server's text."""
-    with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "create_voice",
-            {
-                "config_entry_id": entry.entry_id,
-                "title": "X",
-                "audio": [str(sample)],
-                "visibility": "public",
-            },
-        )
-    assert_translated(err.value, "invalid_request", status="422")
-    assert err.value.translation_placeholders is not None
-    assert "cover_image" in err.value.translation_placeholders["message"]
-    assert len(entry.runtime_data.voices.data) == 2
-
-
-async def test_create_voice_insufficient_credit(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
-) -> None:
-    """A 402 is a translated error and raises the credit repair issue."""
-    emulator.faults.preset("POST /model", "402")
-    with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "create_voice",
-            {"config_entry_id": entry.entry_id, "title": "X", "audio": [str(sample)]},
-        )
-    assert_translated(err.value, "insufficient_credit")
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
 
 
 # ----------------------------------------------------------------- media source
@@ -909,6 +860,100 @@ async def test_voice_action_refused(
     assert emulator.requests
 
 
+# ------------------------------------------------------------- refused by the server
+
+
+class _Refusal(NamedTuple):
+    """An action the API refuses: the call, the fault, what the user meets, the recovery."""
+
+    action: str
+    data: Callable[[str], dict[str, Any]]  # fields besides the entry, from the sample's path
+    inject: Callable[[FishAudioEmulator], None]
+    key: str
+    placeholders: dict[str, str]
+    starts: str | None  # "reauth" (a refused key) or "credit issue" (HTTP 402)
+    good: Callable[[str], dict[str, Any]] | None = None  # the recovering call, if other data
+    restore: Callable[[FishAudioEmulator], None] = lambda emulator: emulator.faults.clear()
+
+
+def _revoke(emulator: FishAudioEmulator) -> None:
+    emulator.state.revoke_api_key(TEST_API_KEY)
+
+
+def _no_credit(emulator: FishAudioEmulator) -> None:
+    emulator.state.credit = Decimal(0)
+
+
+SERVER_REFUSALS: dict[str, _Refusal] = {
+    "list 401": _Refusal(
+        "list_voices", lambda _: {},
+        lambda emulator: emulator.faults.preset("GET /model", "401-plain"),
+        "auth_failed", {}, "reauth",
+    ),
+    "transcribe, key revoked": _Refusal(
+        "transcribe", lambda sample: {"audio": sample}, _revoke, "auth_failed", {}, "reauth",
+        restore=lambda emulator: emulator.state.add_api_key(TEST_API_KEY),
+    ),
+    "create 402": _Refusal(
+        "create_voice", lambda sample: {"title": "X", "audio": [sample]},
+        lambda emulator: emulator.faults.preset("POST /model", "402"),
+        "insufficient_credit", {}, "credit issue",
+    ),
+    "transcribe, no credit": _Refusal(
+        "transcribe", lambda sample: {"audio": sample}, _no_credit,
+        "insufficient_credit", {}, "credit issue",
+        restore=lambda emulator: setattr(emulator.state, "credit", Decimal(10)),
+    ),
+    # The emulator's own 422 (a public voice needs a cover image): the server's text is shown.
+    "create public without a cover (422)": _Refusal(
+        "create_voice",
+        lambda sample: {"title": "X", "audio": [sample], "visibility": "public"},
+        lambda _: None,
+        "invalid_request", {"status": "422"}, None,
+        good=lambda sample: {"title": "X", "audio": [sample]},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SERVER_REFUSALS)
+async def test_server_refusal_then_recovery(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    sample: Path,
+    case: str,
+) -> None:
+    """A refusal of the API is its translated error with its one consequence (reauth, the
+    credit repair issue, or none) and changes no voice; with the cause gone the action works."""
+    refusal = SERVER_REFUSALS[case]
+    voices_before = {k: dict(v) for k, v in emulator.state.voices.items()}
+    refusal.inject(emulator)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(
+            hass, refusal.action, {"config_entry_id": entry.entry_id, **refusal.data(str(sample))}
+        )
+    await hass.async_block_till_done()
+    assert not isinstance(err.value, ServiceValidationError)  # the server said no
+    assert_translated(err.value, refusal.key, **refusal.placeholders)
+    if refusal.key == "invalid_request":
+        assert err.value.translation_placeholders is not None
+        assert "cover_image" in err.value.translation_placeholders["message"]
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == (
+        [SOURCE_REAUTH] if refusal.starts == "reauth" else []
+    )
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
+    assert (issue is not None) is (refusal.starts == "credit issue")
+    assert emulator.state.voices == voices_before
+    assert len(entry.runtime_data.voices.data) == 2
+
+    refusal.restore(emulator)
+    good = (refusal.good or refusal.data)(str(sample))
+    result = await call(hass, refusal.action, {"config_entry_id": entry.entry_id, **good})
+    assert result
+
+
 # -------------------------------------------------------------------- transcribe
 
 
@@ -974,31 +1019,6 @@ async def test_transcribe_oversize(
         await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(big)})
     assert_translated(err.value, "file_too_large", path=str(big), max_mb="20")
     assert not posts(emulator, "/v1/asr")
-
-
-async def test_transcribe_insufficient_credit(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
-) -> None:
-    """No credit left: a translated error and the repair issue."""
-    emulator.state.credit = 0
-    with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(sample)})
-    assert_translated(err.value, "insufficient_credit")
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
-
-
-async def test_transcribe_revoked_key(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, sample: Path
-) -> None:
-    """A revoked key (401) is a translated error and starts reauthentication."""
-    emulator.state.revoke_api_key("test-key")
-    with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(sample)})
-    assert_translated(err.value, "auth_failed")
-    assert any(
-        flow["context"]["source"] == SOURCE_REAUTH
-        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    )
 
 
 # -------------------------------------------------------------------- synthesize

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
 import io
@@ -25,6 +25,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er, 
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from yarl import URL
 
 from custom_components.fish_audio_suite.api import ASR_MAX_BYTES
 from custom_components.fish_audio_suite.audio import PCMFormat, pcm_to_wav, wav_duration
@@ -429,108 +430,6 @@ def _assert_failed(
     assert "Bearer" not in caplog.text
 
 
-async def test_auth_failure_starts_reauth(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The key was revoked: an error result, and the user is asked for a new key."""
-    del emulator.state.api_keys[TEST_API_KEY]
-
-    result = await _transcribe(hass, init_integration, _pcm(1.5))
-    await hass.async_block_till_done()
-
-    _assert_failed(result, caplog, "401", "reauthentication started")
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert flows[0]["context"]["entry_id"] == init_integration.entry_id
-
-
-async def test_no_credit_raises_repair_issue(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """HTTP 402: an error result and the credit repair issue."""
-    issue_id = f"{ISSUE_INSUFFICIENT_CREDIT}_{init_integration.entry_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
-    emulator.state.credit = Decimal(0)
-
-    result = await _transcribe(hass, init_integration, _pcm(1.5))
-    await hass.async_block_till_done()
-
-    _assert_failed(result, caplog, "402", "out of API credit")
-    assert _asr_requests(emulator)[-1].status == 402
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == ISSUE_INSUFFICIENT_CREDIT
-
-
-@pytest.mark.parametrize(
-    ("preset", "attempts", "why"),
-    [
-        ("403", 1, "403"),
-        ("422-list", 1, "422"),
-        ("429", 4, "429"),
-        ("500", 1, "500"),
-        ("503", 4, "503"),
-        ("200-html", 1, "text/html"),
-    ],
-)
-async def test_server_errors(
-    hass: HomeAssistant,
-    *,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-    preset: str,
-    attempts: int,
-    why: str,
-) -> None:
-    """Server failures (after the client's retries for 429/503) give an error result; with
-    the fault gone the next transcription succeeds."""
-    emulator.faults.preset("POST /v1/asr", preset, times=None)
-
-    result = await _transcribe(hass, init_integration, _pcm(1.5))
-
-    _assert_failed(result, caplog, "Speech-to-text failed", why)
-    assert len(_asr_requests(emulator)) == attempts
-    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-
-    emulator.faults.clear()
-    result = await _transcribe(hass, init_integration, _pcm(1.5))
-    assert result.result is stt.SpeechResultState.SUCCESS
-
-
-async def test_connection_refused(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    await emulator.stop()
-
-    result = await _transcribe(hass, init_integration, _pcm(1.5))
-
-    _assert_failed(result, caplog, "Speech-to-text failed")
-
-
-async def test_no_audio(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """No audio at all: a clear result without asking the server."""
-    result = await _transcribe(hass, init_integration, _pcm(0.0))
-
-    _assert_failed(result, caplog, "not attempted")
-    assert "no audio" in caplog.text
-    assert not _asr_requests(emulator)
-
-
 @pytest.mark.parametrize("seconds", [0.02, 0.5, 0.999])
 async def test_short_command_is_padded(
     hass: HomeAssistant,
@@ -572,24 +471,6 @@ async def test_short_wav_file_is_padded(
     assert sent[44 : 44 + len(samples)] == samples
 
 
-async def test_short_ogg_is_refused_clearly(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Ogg/Opus cannot be padded without re-encoding: a clear log line, nothing sent."""
-    ogg = OggOpusStream()
-    data = ogg.header() + ogg_page(
-        [b"\xf8\xff\xfe"], serial=0x46495348, sequence=2, granule=24000, flags=4
-    )
-    result = await _transcribe(hass, init_integration, data, OGG_OPUS)
-
-    _assert_failed(result, caplog, "not attempted")
-    assert "shorter than the 1 s" in caplog.text
-    assert not _asr_requests(emulator)
-
-
 async def test_too_large_stops_reading(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -612,39 +493,6 @@ async def test_too_large_stops_reading(
 
     _assert_failed(result, caplog, "larger than")
     assert consumed == ASR_MAX_BYTES // len(megabyte) + 1
-    assert not _asr_requests(emulator)
-
-
-async def test_too_large_once_wrapped(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """PCM at exactly the limit is too large once the WAV header is in front of it."""
-    result = await _entity(hass, init_integration).async_process_audio_stream(
-        PCM_16K_MONO, _stream(bytes(ASR_MAX_BYTES), chunk=1024 * 1024)
-    )
-
-    _assert_failed(result, caplog, f"{ASR_MAX_BYTES + 44} bytes")
-    assert not _asr_requests(emulator)
-
-
-async def test_too_long(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    emulator: FishAudioEmulator,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Ogg Opus is small enough to pass the size limit with more than an hour of audio."""
-    ogg = OggOpusStream()
-    data = ogg.header() + ogg_page(
-        [b"\xf8\xff\xfe"], serial=0x46495348, sequence=2, granule=3601 * 48000, flags=4
-    )
-
-    result = await _transcribe(hass, init_integration, data, OGG_OPUS)
-
-    _assert_failed(result, caplog, "longer than the 3600 s")
     assert not _asr_requests(emulator)
 
 
@@ -677,16 +525,152 @@ async def test_stalled_stream(
     assert not _asr_requests(emulator)
 
 
-async def test_ogg_label_on_other_audio(
+def _short_ogg() -> bytes:
+    ogg = OggOpusStream()
+    return ogg.header() + ogg_page(
+        [b"\xf8\xff\xfe"], serial=0x46495348, sequence=2, granule=24000, flags=4
+    )
+
+
+def _hour_of_ogg() -> bytes:
+    # Ogg Opus is small enough to pass the size limit with more than an hour of audio.
+    ogg = OggOpusStream()
+    return ogg.header() + ogg_page(
+        [b"\xf8\xff\xfe"], serial=0x46495348, sequence=2, granule=3601 * 48000, flags=4
+    )
+
+
+# Audio refused before anything is sent: (the stream, its metadata, what the failure's log
+# line says, what the log says besides).
+NOT_SENT: dict[str, tuple[Callable[[], AsyncIterator[bytes]], stt.SpeechMetadata, str, str]] = {
+    # No audio at all: a clear result without asking the server.
+    "no audio": (lambda: _stream(_pcm(0.0)), PCM_16K_MONO, "not attempted", "no audio"),
+    # Ogg/Opus cannot be padded without re-encoding.
+    "short Ogg": (
+        lambda: _stream(_short_ogg()), OGG_OPUS, "not attempted", "shorter than the 1 s"
+    ),
+    "over an hour": (
+        lambda: _stream(_hour_of_ogg()), OGG_OPUS, "longer than the 3600 s", ""
+    ),
+    "Ogg label on other audio": (
+        lambda: _stream(_pcm(2.0)), OGG_OPUS, "not an Ogg stream", ""
+    ),
+    # PCM at exactly the limit is too large once the WAV header is in front of it.
+    "too large once wrapped": (
+        lambda: _stream(bytes(ASR_MAX_BYTES), chunk=1024 * 1024),
+        PCM_16K_MONO, f"{ASR_MAX_BYTES + 44} bytes", "",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", NOT_SENT)
+async def test_refused_before_sending_then_recovery(
     hass: HomeAssistant,
+    *,
     init_integration: MockConfigEntry,
     emulator: FishAudioEmulator,
     caplog: pytest.LogCaptureFixture,
+    case: str,
 ) -> None:
-    result = await _transcribe(hass, init_integration, _pcm(2.0), OGG_OPUS)
+    """Audio the API cannot take is an error result with the reason in the log, and nothing
+    is sent; the next good command is transcribed."""
+    stream, metadata, reason, logged = NOT_SENT[case]
+    entity = _entity(hass, init_integration)
 
-    _assert_failed(result, caplog, "not an Ogg stream")
+    result = await entity.async_process_audio_stream(metadata, stream())
+
+    _assert_failed(result, caplog, reason)
+    assert logged in caplog.text
     assert not _asr_requests(emulator)
+    result = await _transcribe(hass, init_integration, _pcm(1.5))
+    assert result == stt.SpeechResult(TRANSCRIPT, stt.SpeechResultState.SUCCESS)
+
+
+def _refuse_key(emulator: FishAudioEmulator) -> None:
+    del emulator.state.api_keys[TEST_API_KEY]
+
+
+def _preset(name: str) -> Callable[[FishAudioEmulator], None]:
+    def inject(emulator: FishAudioEmulator) -> None:
+        emulator.faults.preset("POST /v1/asr", name, times=None)
+
+    return inject
+
+
+def _clear(emulator: FishAudioEmulator) -> None:
+    emulator.faults.clear()
+
+
+# What the server does: (the fault, how it goes away, the status of each request the client
+# made (429 and 503 are retried), what the failure's log line says, what it starts: "reauth"
+# for a refused key, "credit issue" for a 402). "connection refused" stops the emulator
+# instead.
+type Fault = Callable[[FishAudioEmulator], None]
+type ServerFault = tuple[Fault | None, Fault, tuple[int, ...], tuple[str, ...], str | None]
+SERVER_FAULTS: dict[str, ServerFault] = {
+    # The key was revoked: the user is asked for a new key.
+    "key revoked": (
+        _refuse_key, lambda emulator: emulator.state.add_api_key(TEST_API_KEY),
+        (401,), ("401", "reauthentication started"), "reauth",
+    ),
+    "no credit (402)": (
+        lambda emulator: setattr(emulator.state, "credit", Decimal(0)),
+        lambda emulator: setattr(emulator.state, "credit", Decimal(10)),
+        (402,), ("402", "out of API credit"), "credit issue",
+    ),
+    "403": (_preset("403"), _clear, (403,), ("Speech-to-text failed", "403"), None),
+    "422": (_preset("422-list"), _clear, (422,), ("Speech-to-text failed", "422"), None),
+    "429": (_preset("429"), _clear, (429,) * 4, ("Speech-to-text failed", "429"), None),
+    "500": (_preset("500"), _clear, (500,), ("Speech-to-text failed", "500"), None),
+    "503": (_preset("503"), _clear, (503,) * 4, ("Speech-to-text failed", "503"), None),
+    "200 text/html": (
+        _preset("200-html"), _clear, (200,), ("Speech-to-text failed", "text/html"), None
+    ),
+    "connection refused": (None, _clear, (), ("Speech-to-text failed",), None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SERVER_FAULTS)
+async def test_server_fault_then_recovery(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    emulator: FishAudioEmulator,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+) -> None:
+    """A failure of the server or the network (after the client's retries) is an error result
+    whose log line says why, with its one consequence (reauth, the credit repair issue, or
+    none); with the fault gone the next transcription succeeds."""
+    inject, restore, answered, reasons, starts = SERVER_FAULTS[case]
+    issue_id = f"{ISSUE_INSUFFICIENT_CREDIT}_{init_integration.entry_id}"
+    port = URL(emulator.base_url).port
+    if inject is None:
+        await emulator.stop()
+    else:
+        inject(emulator)
+
+    result = await _transcribe(hass, init_integration, _pcm(1.5))
+    await hass.async_block_till_done()
+
+    _assert_failed(result, caplog, *reasons)
+    assert tuple(r.status for r in _asr_requests(emulator)) == answered
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == (
+        [SOURCE_REAUTH] if starts == "reauth" else []
+    )
+    assert all(flow["context"]["entry_id"] == init_integration.entry_id for flow in flows)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert (issue is not None) is (starts == "credit issue")
+    if issue is not None:
+        assert issue.translation_key == ISSUE_INSUFFICIENT_CREDIT
+
+    if inject is None:
+        await emulator.start(port=port)
+    else:
+        restore(emulator)
+    result = await _transcribe(hass, init_integration, _pcm(1.5))
+    assert result == stt.SpeechResult(TRANSCRIPT, stt.SpeechResultState.SUCCESS)
 
 
 # --- an Assist pipeline: our speech-to-text in, our text-to-speech out ------------------------
