@@ -30,13 +30,15 @@ from .exceptions import (
 
 REDACTED = "**REDACTED**"
 
+# Pattern strings: `re` compiles them on first use and caches them (compiling both at
+# import cost 0.17 ms, benchmarks/README.md).
 # Control characters would let a hostile body forge extra log lines; C1 controls, Unicode's
 # line and paragraph separators and the bidirectional overrides (which reorder what a name
 # appears to say) are dropped with them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+"
 # Bearer tokens in server text are hidden even when they are not our key (a proxy might
 # echo the request).
-_BEARER = re.compile(r"(?i)bearer\s+\S+")
+_BEARER = r"(?i)bearer\s+\S+"
 
 _STATUS_CLASSES: dict[int, type[FishAudioResponseError]] = {
     401: FishAudioAuthenticationError,
@@ -66,8 +68,8 @@ def sanitise(text: str, secret: str | None = None, *, limit: int = ERROR_MESSAGE
     text = text.encode("utf-8", "replace").decode("utf-8")
     if secret:
         text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(f"Bearer {REDACTED}", text)
-    text = _CONTROL.sub(" ", text).strip()
+    text = re.sub(_BEARER, f"Bearer {REDACTED}", text)
+    text = re.sub(_CONTROL, " ", text).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
