@@ -19,9 +19,11 @@ PACKAGE = import_time.PACKAGE
 # What Home Assistant imports at startup for an entry of Fish Audio's cloud: the package, the
 # config flow (a preloaded platform) and every platform module.
 LOADED = {"", ".config_flow", ".sensor", ".stt", ".tts", ".services", ".api.client"}
-# What only a self-hosted Fish Speech entry or an action needs: loaded when it is used.
+# What only a self-hosted Fish Speech entry, an action or a live text stream needs: loaded
+# when it is used.
 LAZY = {
     ".api.fish_speech",
+    ".api.live",
     ".fish_speech_tts",
     ".fish_speech_services",
     ".files",

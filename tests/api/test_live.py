@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Self
 
@@ -11,6 +13,7 @@ from aiohttp import WSMsgType, web
 import ormsgpack
 import pytest
 
+from custom_components.fish_audio_suite import api
 from custom_components.fish_audio_suite.api import (
     FishAudioAuthenticationError,
     FishAudioClient,
@@ -546,3 +549,34 @@ async def test_live_holds_the_concurrency_slot(
             async for _ in stream:
                 pass
         assert (await credit).user_id == "user-1"
+
+
+class _ImportRecorder:
+    """A meta path finder that records which thread looks for a module, and finds nothing."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.threads: list[int] = []
+
+    def find_spec(self, name: str, *_: object) -> None:
+        if name == self.name:
+            self.threads.append(threading.get_ident())
+
+
+async def test_live_module_is_loaded_off_the_loop(
+    client: FishAudioClient, emulator: FishAudioEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """live.py is imported by the first live stream, in the executor: reading its file in the
+    event loop would block it. The client's import does not load it."""
+    name = f"{api.__name__}.live"
+    recorder = _ImportRecorder(name)
+    monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(api, "live", api.live)  # restored with the module after the test
+    monkeypatch.setattr(sys, "meta_path", [recorder, *sys.meta_path])
+    assert await speak(client, ["Hello there."])
+    assert name in sys.modules
+    assert len(recorder.threads) == 1
+    assert recorder.threads[0] != threading.get_ident()
+    # Loaded once: the next stream imports nothing.
+    assert await speak(client, ["Hello again."])
+    assert len(recorder.threads) == 1

@@ -2,7 +2,8 @@
 
 Everything a caller needs is re-exported here. The self-hosted Fish Speech client
 (``fish_speech.py``) is loaded on first use of one of its names: a setup without such a server
-never pays for importing it.
+never pays for importing it. The live WebSocket stream (``live.py``) is loaded by the client,
+in the executor, when the first live stream starts.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -54,12 +55,12 @@ from .exceptions import (
     FishAudioWebSocketError,
     FishSpeechNotServerError,
 )
-from .live import FlushPolicy
 from .models import (
     ASRResult,
     ASRSegment,
     AudioFormat,
     Credit,
+    FlushPolicy,
     Latency,
     Package,
     ReferenceAudio,

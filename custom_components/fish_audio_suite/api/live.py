@@ -30,7 +30,7 @@ from .exceptions import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 
-    from .models import TTSOptions
+    from .models import FlushPolicy, TTSOptions
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,37 +79,6 @@ def text_bounds(
         timeout=timeout,
         deadline=request_timeout + 2 * audio_seconds_max(max_chars, options.speed),
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FlushPolicy:
-    """When the live stream asks the server to synthesise the text buffered so far.
-
-    Each flush makes the server synthesise a separate segment. Flushing the first sentence at
-    once is what cuts the time to first audio; flushing every sentence can lengthen the tail
-    when a segment is costly, so later sentences are flushed only on a pause in the text or
-    once enough text is buffered.
-
-    Attributes:
-        first_sentence: Flush the first complete sentence immediately.
-        pause: Later sentences: flush when no new text arrived for this many seconds after
-            a sentence end.
-        min_chars: ... or when this much text was sent since the last flush and it ends at
-            a sentence or clause boundary.
-        enabled: False never flushes (what the SDK and Home Assistant core do).
-    """
-
-    first_sentence: bool = True
-    pause: float = 0.3
-    min_chars: int = 120
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        """Validate the settings."""
-        if self.pause < 0:
-            raise ValueError("pause must not be negative")
-        if self.min_chars < 1:
-            raise ValueError("min_chars must be at least 1")
 
 
 def _skip(text: str, index: int, chars: frozenset[str] | None) -> int:

@@ -1,4 +1,4 @@
-"""Typed models of Fish Audio answers and of the TTS request settings.
+"""Typed models of Fish Audio answers and of the TTS request settings (HTTP and live).
 
 Parsing is tolerant, as the SDK's is (the vendor's OpenAPI file marks most fields optional):
 missing optional fields get defaults, unknown fields are ignored, and ids are read from `_id`
@@ -622,6 +622,37 @@ class TTSOptions(_JsonModel):
         return request
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlushPolicy:
+    """When the live stream asks the server to synthesise the text buffered so far.
+
+    Each flush makes the server synthesise a separate segment. Flushing the first sentence at
+    once is what cuts the time to first audio; flushing every sentence can lengthen the tail
+    when a segment is costly, so later sentences are flushed only on a pause in the text or
+    once enough text is buffered.
+
+    Attributes:
+        first_sentence: Flush the first complete sentence immediately.
+        pause: Later sentences: flush when no new text arrived for this many seconds after
+            a sentence end.
+        min_chars: ... or when this much text was sent since the last flush and it ends at
+            a sentence or clause boundary.
+        enabled: False never flushes (what the SDK and Home Assistant core do).
+    """
+
+    first_sentence: bool = True
+    pause: float = 0.3
+    min_chars: int = 120
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        """Validate the settings."""
+        if self.pause < 0:
+            raise ValueError("pause must not be negative")
+        if self.min_chars < 1:
+            raise ValueError("min_chars must be at least 1")
+
+
 class TimestampAlignment(_Model):
     """A cumulative snapshot of one content chunk's timing (seconds from the chunk's start)."""
 
@@ -691,6 +722,7 @@ __all__ = [
     "ASRSegment",
     "AudioFormat",
     "Credit",
+    "FlushPolicy",
     "Latency",
     "Package",
     "ReferenceAudio",
