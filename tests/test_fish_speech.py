@@ -21,6 +21,7 @@ from homeassistant.helpers import entity_registry as er
 import ormsgpack
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.fish_audio_suite.api import (
     FishAudioConnectionError,
@@ -61,6 +62,7 @@ from emulator import FishAudioEmulator, FishSpeechEmulator
 from emulator.audio import mp3_duration
 from emulator.fish_speech import demo_references, wav_file
 
+from .audio_probe import Clip, probe
 from .conftest import FishSpeechFactory
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -525,6 +527,47 @@ async def test_speak_mp3_not_streamed(
     assert extension == "mp3"
     assert mp3_duration(data)
     assert _tts_bodies(speech)[-1]["reference_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            {
+                "preferred_format": "wav",
+                "preferred_sample_rate": 16000,
+                "preferred_sample_channels": 1,
+                "preferred_sample_bytes": 2,
+            },
+            Clip("wav", 16000, 1, 2),
+        ),
+        ({"preferred_format": "mp3", "preferred_sample_rate": 16000}, Clip("mp3", 16000, 1)),
+        ({"preferred_sample_channels": 2}, Clip("wav", 44100, 2, 2)),
+    ],
+)
+async def test_satellite_formats_converted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    *,
+    local_entry: MockConfigEntry,
+    options: dict[str, Any],
+    expected: Clip,
+) -> None:
+    """The server makes 44.1 kHz mono only: Home Assistant converts to what was asked.
+
+    The sample options are not the entity's, so every release converts for them (2026.11
+    too, which leaves alone audio made in the asked format: the end-to-end test).
+    """
+    assert not {"preferred_sample_rate", "preferred_sample_channels"} & set(
+        _entity(hass).supported_options
+    )
+    stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
+    stream.async_set_message(SENTENCE)
+    client = await hass_client()
+    response = await client.get(stream.url)
+    assert response.status == 200
+    clip = probe(await response.read())
+    assert clip.matches(expected), clip
 
 
 async def test_unknown_voice_refused_before_synthesis(

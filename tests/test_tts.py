@@ -8,7 +8,6 @@ from datetime import timedelta
 import io
 import time
 from typing import Any
-import wave
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation, media_source, tts
@@ -41,6 +40,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
+from custom_components.fish_audio_suite.api import TTSOptions
 from custom_components.fish_audio_suite.const import (
     DOMAIN,
     ISSUE_INSUFFICIENT_CREDIT,
@@ -53,10 +53,12 @@ from custom_components.fish_audio_suite.tts import (
     CONVERTS_HANDLED_OPTIONS,
     HAS_PREFERRED_BITRATE,
     FishAudioTTSEntity,
+    with_bitrate,
 )
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
+from .audio_probe import Clip, probe
 from .conftest import async_assist_pipeline, streaming_agent, voice_subentry_data
 
 ENTITY_ID = "tts.narrator_text_to_speech"
@@ -403,7 +405,7 @@ async def test_cache_and_reconfigure(
             b"",
             "mp3",
             "mp3",
-            None,  # MP3 comes at 32/44.1 kHz only: Home Assistant resamples
+            None,  # not an MP3 rate: Home Assistant resamples (2026.11: from 16 kHz WAV)
         ),
         # Otherwise `format` is what Fish Audio sends and Home Assistant converts.
         (voice_subentry_data(), {"format": "wav"}, b"RIFF", "wav", "wav", None),
@@ -418,15 +420,6 @@ async def test_cache_and_reconfigure(
             "wav",
             "wav",
             None,
-        ),
-        (
-            voice_subentry_data(format="pcm"),
-            {"preferred_sample_channels": 1},
-            *(
-                (b"", "mp3", "mp3", None)
-                if CONVERTS_HANDLED_OPTIONS
-                else (b"RIFF", "wav", "wav", None)
-            ),
         ),
     ],
 )
@@ -479,21 +472,18 @@ async def test_preferred_bitrate_offered_where_home_assistant_has_it(
         # A bitrate Fish Audio makes is made there (mp3_bitrate in kbps, opus_bitrate in bps).
         (voice_subentry_data(), {"preferred_bitrate": 64}, "mp3", {"mp3_bitrate": 64}),
         (voice_subentry_data(), {"preferred_bitrate": "192"}, "mp3", {"mp3_bitrate": 192}),
+        # Before 2026.11 Home Assistant converts for a bitrate too, and cannot read Opus:
+        # WAV, which it encodes to Opus (2026.11 leaves Opus at 48 kbps alone: the end-to-end
+        # test, and test_with_bitrate).
         (
             voice_subentry_data(format="opus"),
             {"preferred_bitrate": 48},
-            "opus",
-            {"format": "opus", "opus_bitrate": 48000},
+            "wav",
+            {"format": "wav"},
         ),
         # Another MP3 bitrate: WAV from Fish Audio, which Home Assistant encodes at that rate.
         (voice_subentry_data(), {"preferred_bitrate": 96}, "wav", {"format": "wav"}),
-        # Opus at another bitrate, or a format without one: the voice's own setting.
-        (
-            voice_subentry_data(format="opus"),
-            {"preferred_bitrate": 40},
-            "opus",
-            {"format": "opus", "opus_bitrate": -1000},
-        ),
+        # A format without a bitrate: the voice's own setting.
         (voice_subentry_data(format="wav"), {"preferred_bitrate": 64}, "wav", {"format": "wav"}),
         (voice_subentry_data(), {"preferred_bitrate": None}, "mp3", {"mp3_bitrate": 128}),
     ],
@@ -522,6 +512,26 @@ async def test_preferred_bitrate(
         assert MP3(io.BytesIO(audio)).info.bitrate == fields["mp3_bitrate"] * 1000
 
 
+@pytest.mark.parametrize(
+    ("audio_format", "kbps", "fields"),
+    [
+        ("mp3", 64, {"mp3_bitrate": 64}),
+        ("mp3", 96, None),
+        ("opus", 48, {"opus_bitrate": 48000}),
+        ("opus", 40, None),
+        ("wav", 64, None),
+    ],
+)
+def test_with_bitrate(audio_format: str, kbps: int, fields: dict[str, int] | None) -> None:
+    """Only the bitrates Fish Audio lists are made there (mp3 in kbps, opus in bps)."""
+    made = with_bitrate(TTSOptions(format=audio_format), kbps)  # type: ignore[arg-type]
+    if fields is None:
+        assert made is None
+    else:
+        assert made is not None
+        assert {key: getattr(made, key) for key in fields} == fields
+
+
 @pytest.mark.parametrize("voice_settings", [voice_subentry_data(format="wav")])
 async def test_wav_through_the_proxy(
     hass: HomeAssistant,
@@ -539,65 +549,103 @@ async def test_wav_through_the_proxy(
     assert (await response.read()).startswith(b"RIFF")
 
 
-async def test_satellite_wav_through_the_proxy(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    emulator: FishAudioEmulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    """A satellite's 16 kHz mono 16-bit WAV arrives as asked, whatever Fish Audio made.
-
-    Home Assistant's own conversion (its real ffmpeg) turns the MP3 asked for before 2026.11
-    into that WAV; 2026.11 passes the WAV made at 16 kHz through unconverted.
-    """
-    options = {
-        "preferred_format": "wav",
-        "preferred_sample_rate": 16000,
-        "preferred_sample_channels": 1,
-        "preferred_sample_bytes": 2,
-    }
-    stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
-    stream.async_set_message(SENTENCE)
-    client = await hass_client()
-    response = await client.get(stream.url)
-    assert response.status == 200
-    with wave.open(io.BytesIO(await response.read())) as clip:
-        assert (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) == (16000, 1, 2)
-        assert clip.readframes(1)
-    [request] = _tts_requests(emulator)
-    assert request.decoded is not None
-    made = ("mp3", None) if CONVERTS_HANDLED_OPTIONS else ("wav", 16000)
-    assert (request.decoded["format"], request.decoded.get("sample_rate")) == made
-
-
-@pytest.mark.parametrize("voice_settings", [voice_subentry_data(format="opus")])
-@pytest.mark.parametrize(
-    ("options", "magic"),
-    [({"preferred_format": "flac"}, b"fLaC"), ({"preferred_sample_rate": 48000}, b"OggS")],
+_SATELLITE_WAV = {
+    "preferred_format": "wav",
+    "preferred_sample_rate": 16000,
+    "preferred_sample_channels": 1,
+    "preferred_sample_bytes": 2,
+}
+_VOICE_PE_FLAC = {**_SATELLITE_WAV, "preferred_format": "flac", "preferred_sample_rate": 48000}
+_BITRATE = pytest.mark.skipif(
+    not HAS_PREFERRED_BITRATE, reason="Home Assistant 2026.2 has no preferred_bitrate"
 )
-async def test_opus_voice_converted_through_the_proxy(
+
+
+@pytest.mark.parametrize(
+    ("voice_settings", "options", "expected"),
+    [
+        (voice_subentry_data(), _SATELLITE_WAV, Clip("wav", 16000, 1, 2)),
+        (voice_subentry_data(), _VOICE_PE_FLAC, Clip("flac", 48000, 1, 2)),
+        # Rates Fish Audio's MP3 does not come at (SAMPLE_RATES) and one it does.
+        (voice_subentry_data(), {"preferred_sample_rate": 16000}, Clip("mp3", 16000, 1)),
+        (voice_subentry_data(), {"preferred_sample_rate": 32000}, Clip("mp3", 32000, 1)),
+        (
+            voice_subentry_data(),
+            {"preferred_format": "wav", "preferred_sample_rate": 22050},
+            Clip("wav", 22050, 1, 2),
+        ),
+        # Fish Audio is mono: Home Assistant makes the two channels.
+        (
+            voice_subentry_data(),
+            {**_SATELLITE_WAV, "preferred_sample_channels": 2},
+            Clip("wav", 16000, 2, 2),
+        ),
+        # Home Assistant's conversion writes 16-bit samples whatever the size asked.
+        (
+            voice_subentry_data(),
+            {"preferred_format": "wav", "preferred_sample_bytes": 4},
+            Clip("wav", 44100, 1, 2),
+        ),
+        # ffmpeg reads neither Opus by that name (`-f opus`: asked for Opus, the conversion
+        # failed and the proxy answered 500) nor headerless PCM: MP3 and WAV it reads.
+        (voice_subentry_data(format="opus"), {"preferred_format": "flac"}, Clip("flac", 44100, 1)),
+        (
+            voice_subentry_data(format="opus"),
+            {"preferred_sample_rate": 48000},
+            Clip("opus", 48000, 1),
+        ),
+        (voice_subentry_data(format="pcm"), {"preferred_format": "flac"}, Clip("flac", 44100, 1)),
+        pytest.param(
+            voice_subentry_data(format="opus"),
+            {"preferred_bitrate": 48},
+            Clip("opus", 48000, 1),
+            marks=_BITRATE,
+        ),
+        pytest.param(
+            voice_subentry_data(),
+            {"preferred_bitrate": 96},
+            Clip("mp3", 44100, 1, None, 96),
+            marks=_BITRATE,
+        ),
+    ],
+)
+async def test_formats_through_the_proxy(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     *,
-    emulator: FishAudioEmulator,
     init_integration: MockConfigEntry,
     options: dict[str, Any],
-    magic: bytes,
+    expected: Clip,
 ) -> None:
-    """An Opus voice still reaches a satellite that makes Home Assistant convert (FLAC, a rate).
+    """What Home Assistant's proxy serves is what was asked, read from the file's headers.
 
-    Home Assistant runs `ffmpeg -f <extension>`, and ffmpeg has no `opus` input format: asked
-    for Opus, the conversion failed and the proxy answered 500.
+    Home Assistant's own conversion (its real ffmpeg) makes what Fish Audio cannot; these
+    releases (2026.2, 2026.10) run it for every sample option. 2026.11, which runs it only
+    for audio made in another format, is the end-to-end test's (tests/e2e, FORMAT_CASES).
     """
     stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
     stream.async_set_message(SENTENCE)
     client = await hass_client()
     response = await client.get(stream.url)
     assert response.status == 200
-    assert (await response.read()).startswith(magic)
-    [request] = _tts_requests(emulator)
-    assert request.decoded is not None
-    assert request.decoded["format"] == "mp3"
+    clip = probe(await response.read())
+    assert clip.matches(expected), clip
+
+
+@pytest.mark.parametrize("voice_settings", [voice_subentry_data(format="pcm")])
+async def test_pcm_that_would_be_converted(
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+) -> None:
+    """Raw PCM with a sample option is refused in words: ffmpeg cannot write raw PCM.
+
+    These releases convert whenever a sample option is given (2026.11 only for audio that
+    Fish Audio cannot make, and makes 16 kHz PCM itself).
+    """
+    with pytest.raises(ServiceValidationError) as err:
+        await _speak(hass, preferred_sample_rate=16000)
+    assert _translation_key(err) == "pcm_not_convertible"
+    assert not _tts_requests(emulator)
+    assert await _speak(hass)  # without the option, the PCM comes as made
 
 
 async def test_get_tts_audio(

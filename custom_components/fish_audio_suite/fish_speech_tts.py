@@ -34,7 +34,7 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .fish_speech import async_check_reference, speech_errors
-from .tts import PREFERRED_SAMPLE_OPTIONS, configured_first
+from .tts import configured_first
 from .voice_settings import (
     call_values,
     per_call_settings,
@@ -55,12 +55,14 @@ MANUFACTURER: Final = "Fish Speech (self-hosted)"
 
 
 def supported_options() -> list[str]:
-    """Return the per-call options this server takes: the table's, and HA's preferences."""
-    return [
-        *per_call_settings(BACKEND_FISH_SPEECH),
-        ATTR_PREFERRED_FORMAT,
-        *PREFERRED_SAMPLE_OPTIONS,
-    ]
+    """Return the per-call options this server takes: the table's, and `preferred_format`.
+
+    The server makes WAV and MP3 at its model's rate only (44.1 kHz mono 16-bit, no
+    bitrate setting). Home Assistant's other preferences (sample rate, channels, size,
+    bitrate) are not listed, so Home Assistant converts whenever one is given: listed,
+    2026.11 would deliver the server's own audio unconverted (tts `_async_generate_tts_audio`).
+    """
+    return [*per_call_settings(BACKEND_FISH_SPEECH), ATTR_PREFERRED_FORMAT]
 
 
 class FishSpeechTTSEntity(TextToSpeechEntity):

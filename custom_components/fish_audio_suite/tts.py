@@ -81,10 +81,12 @@ PREFERRED_SAMPLE_OPTIONS: Final = (
 # refuses it as it refuses any option an engine does not list.
 PREFERRED_BITRATE: Final = "preferred_bitrate"
 HAS_PREFERRED_BITRATE: Final = hasattr(ha_tts, "ATTR_PREFERRED_BITRATE")
-# Before 2026.11 Home Assistant runs ffmpeg whenever a preferred sample rate, channel count or
-# sample size is given, even one the engine made itself; 2026.11 converts only for options the
-# engine does not list (tts `_async_generate_tts_audio` in each release).
+# Before 2026.11 Home Assistant runs ffmpeg whenever a preferred sample rate, channel count,
+# sample size or (2026.10) bitrate is given, even one the engine made itself; 2026.11 converts
+# only for options the engine does not list, or audio in another format than the one asked
+# (tts `_async_generate_tts_audio` in each release).
 CONVERTS_HANDLED_OPTIONS: Final = (MAJOR_VERSION, MINOR_VERSION) < (2026, 11)
+_CONVERTS_FOR: Final = (*PREFERRED_SAMPLE_OPTIONS, PREFERRED_BITRATE)
 
 
 def configured_first(voices: list[Voice], configured: str, title: str) -> list[Voice]:
@@ -328,17 +330,32 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         """Pick the format Fish Audio makes, and its extension.
 
         Home Assistant delivers `preferred_format` (the voice's format unless the caller
-        asked for another) and converts with ffmpeg when the engine's audio differs. A caller
-        that asks for a container Fish Audio makes itself gets it directly, so there is
-        nothing to convert; otherwise `format` is what Fish Audio sends.
+        asked for another) and converts with ffmpeg when the engine's extension differs, or
+        (before 2026.11) whenever a preferred sample option is given. A caller that asks for
+        audio Fish Audio makes itself gets it directly, so there is nothing to convert;
+        audio it cannot make is made in another format, so that Home Assistant converts it
+        with every option asked for; otherwise `format` is what Fish Audio sends.
+
+        Raises:
+            ServiceValidationError: Raw PCM that Home Assistant would have to convert.
         """
         preferred = merged.get(ATTR_PREFERRED_FORMAT)
         audio_format = requested
         if isinstance(preferred, str) and preferred != self._format and preferred in _EXTENSIONS:
             audio_format = str(preferred)
-        converts = _EXTENSIONS[audio_format] != preferred or any(
-            merged.get(key) is not None for key in PREFERRED_SAMPLE_OPTIONS
+        converts = _EXTENSIONS[audio_format] != preferred or (
+            CONVERTS_HANDLED_OPTIONS and any(merged.get(key) is not None for key in _CONVERTS_FOR)
         )
+        if not converts and not _made_as_asked(audio_format, merged):
+            # 2026.11 leaves audio in the asked format alone, as made: in another format
+            # (lossless WAV where it can be), Home Assistant converts it as asked.
+            converts = True
+            audio_format = "mp3" if audio_format == "wav" else "wav"
+        if converts and preferred == "pcm":
+            # ffmpeg has no `pcm` muxer: Home Assistant's conversion to raw PCM always fails.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="pcm_not_convertible"
+            )
         if audio_format == "pcm" and converts:
             # Headerless samples cannot be identified by ffmpeg: WAV carries the same
             # samples with the header that describes them.
@@ -429,6 +446,25 @@ class FishAudioTTSEntity(FishAudioVoiceEntity, TextToSpeechEntity):
         finally:
             if incoming is not None:
                 await incoming.aclose()
+
+
+def _made_as_asked(audio_format: str, merged: Mapping[str, Any]) -> bool:
+    """Return whether Fish Audio makes `audio_format` exactly as the call's options ask.
+
+    Fish Audio's audio is mono, at the rates of SAMPLE_RATES, MP3 at MP3_BITRATES. A sample
+    size is never a reason to convert: Fish Audio's samples are 16-bit, and so are Home
+    Assistant's conversions (it passes ffmpeg a sample format for 2 bytes only); nor is a
+    bitrate for any format but MP3, the only one Home Assistant applies it to (tts
+    `_async_convert_audio`).
+    """
+    rate = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_RATE))
+    channels = _as_int(merged.get(ATTR_PREFERRED_SAMPLE_CHANNELS))
+    bitrate = _as_int(merged.get(PREFERRED_BITRATE))
+    return (
+        (rate is None or rate in SAMPLE_RATES[audio_format])
+        and channels in (None, 1)
+        and (audio_format != "mp3" or bitrate is None or bitrate in MP3_BITRATES)
+    )
 
 
 def _as_int(value: Any) -> int | None:

@@ -43,6 +43,7 @@ from scripts.demo import (
     prepare_config_dir,
     stop_process,
 )
+from tests.audio_probe import Clip, probe
 
 API_KEY = "e2e-key"
 MESSAGE = "Hello from the end-to-end test of Fish Audio Suite."
@@ -181,7 +182,7 @@ async def check_tts(api: HomeAssistantApi, emulator_url: str, tts_entity: str) -
     assert requests[0]["decoded"]["format"] == "mp3"
 
 
-async def check_local_server(api: HomeAssistantApi, server_url: str) -> None:
+async def check_local_server(api: HomeAssistantApi, server_url: str) -> str:
     """Add the demo's second entry, a self-hosted Fish Speech server, and speak with it.
 
     The server streams headerless PCM; what the TTS proxy serves is a real WAV file (our
@@ -203,6 +204,7 @@ async def check_local_server(api: HomeAssistantApi, server_url: str) -> None:
     assert audio.startswith(b"RIFF")
     with wave.open(io.BytesIO(audio[:44] + audio[44 : 44 + 4410 * 2])) as clip:
         assert clip.getframerate() == 44100
+    return tts_entity
 
 
 async def check_assistant(api: HomeAssistantApi, entities: list[str]) -> None:
@@ -217,26 +219,133 @@ async def check_assistant(api: HomeAssistantApi, entities: list[str]) -> None:
     assert listed["preferred_pipeline"] == pipeline["id"]
 
 
-async def check_preferred_bitrate(
-    api: HomeAssistantApi, emulator_url: str, tts_entity: str
-) -> None:
-    """Where Home Assistant has `preferred_bitrate`, it is Fish Audio's own mp3_bitrate."""
+# What Home Assistant delivers for a satellite's preferences: exactly what was asked, on every
+# leg, whether Fish Audio made it (where Home Assistant then leaves it alone) or Home Assistant
+# converted it. A row: the engine ("cloud" or the self-hosted "server"), the options, the clip
+# delivered, and whether Fish Audio makes it natively (then, on 2026.11, nothing is converted:
+# Fish Audio was asked for exactly that). `preferred_bitrate` rows run where Home Assistant
+# has the option (2026.10 and later).
+FORMAT_CASES: list[tuple[str, dict[str, Any], Clip, bool]] = [
+    # Fish Audio's MP3 comes at 32 or 44.1 kHz (api/const.py, SAMPLE_RATES).
+    (
+        "cloud",
+        {"preferred_format": "mp3", "preferred_sample_rate": 32000},
+        Clip("mp3", 32000, 1),
+        True,
+    ),
+    (
+        "cloud",
+        {"preferred_format": "mp3", "preferred_sample_rate": 16000},
+        Clip("mp3", 16000, 1),
+        False,
+    ),
+    # An Assist satellite's WAV.
+    (
+        "cloud",
+        {
+            "preferred_format": "wav",
+            "preferred_sample_rate": 16000,
+            "preferred_sample_channels": 1,
+            "preferred_sample_bytes": 2,
+        },
+        Clip("wav", 16000, 1, 2),
+        True,
+    ),
+    (
+        "cloud",
+        {"preferred_format": "wav", "preferred_sample_rate": 22050},
+        Clip("wav", 22050, 1, 2),
+        False,
+    ),
+    (
+        "cloud",
+        {"preferred_format": "wav", "preferred_sample_rate": 16000, "preferred_sample_channels": 2},
+        Clip("wav", 16000, 2, 2),
+        False,
+    ),
+    # Home Assistant's own conversion writes 16-bit samples whatever the width asked.
+    (
+        "cloud",
+        {"preferred_format": "wav", "preferred_sample_bytes": 4},
+        Clip("wav", 44100, 1, 2),
+        True,
+    ),
+    # The Voice PE's FLAC, converted on every release.
+    (
+        "cloud",
+        {
+            "preferred_format": "flac",
+            "preferred_sample_rate": 48000,
+            "preferred_sample_channels": 1,
+            "preferred_sample_bytes": 2,
+        },
+        Clip("flac", 48000, 1, 2),
+        False,
+    ),
+    ("cloud", {"preferred_bitrate": 64}, Clip("mp3", 44100, 1, None, 64), True),
+    ("cloud", {"preferred_bitrate": 96}, Clip("mp3", 44100, 1, None, 96), False),
+    (
+        "cloud",
+        {"format": "opus", "preferred_format": "opus", "preferred_bitrate": 48},
+        Clip("opus", 48000, 1),
+        True,
+    ),
+    # The self-hosted server makes 44.1 kHz only (its model's codec).
+    (
+        "server",
+        {"preferred_format": "wav", "preferred_sample_rate": 16000},
+        Clip("wav", 16000, 1, 2),
+        False,
+    ),
+]
+
+
+async def check_formats(api: HomeAssistantApi, emulator_url: str, engines: dict[str, str]) -> None:
+    """Every row of FORMAT_CASES through the TTS proxy, probed from the bytes delivered."""
     config = await api.call("GET", "/api/config")
-    year, month = (int(part) for part in str(config["version"]).split(".")[:2])
-    message = "A message at sixty-four kilobits per second."
-    body = {"engine_id": tts_entity, "message": message, "options": {"preferred_bitrate": 64}}
-    if (year, month) < (2026, 10):
-        # Home Assistant 2026.2 has no such option (the entity does not list it there:
-        # test_tts.py); the newest and latest legs run this check.
-        return
-    url = await api.call("POST", "/api/tts_get_url", body)
-    status, audio = await api.request("GET", url["path"])
-    assert status == 200, audio[:200]
-    # Made at 64 kbps by Fish Audio, not transcoded by Home Assistant.
-    assert MP3(io.BytesIO(audio)).info.bitrate == 64000
-    requests = await emulator_requests(api.session, emulator_url, "/v1/tts")
-    [request] = [r for r in requests if r["decoded"]["text"] == message]
-    assert request["decoded"]["mp3_bitrate"] == 64
+    version = tuple(int(part) for part in str(config["version"]).split(".")[:2])
+    wrong = []  # every row that fails, not only the first
+    for number, (engine, options, expected, native) in enumerate(FORMAT_CASES):
+        if "preferred_bitrate" in options and version < (2026, 10):
+            continue  # Home Assistant 2026.2 has no such option
+        message = f"Format check number {number}."
+        url = await api.call(
+            "POST",
+            "/api/tts_get_url",
+            {"engine_id": engines[engine], "message": message, "options": options},
+        )
+        status, audio = await api.request("GET", url["path"])
+        delivered = probe(audio) if status == 200 else status
+        made = None
+        if engine == "cloud":
+            requests = await emulator_requests(api.session, emulator_url, "/v1/tts")
+            made = [
+                {key: r["decoded"].get(key) for key in _MADE}
+                for r in requests
+                if r["decoded"]["text"] == message
+            ]
+        if not (isinstance(delivered, Clip) and delivered.matches(expected)):
+            wrong.append((options, delivered, made))
+        elif native and version >= (2026, 11) and made != [_asked(options)]:
+            # Made by Fish Audio as asked, so that Home Assistant has nothing to convert.
+            wrong.append((options, "converted", made))
+    assert not wrong, f"Home Assistant {version}: " + "\n".join(map(str, wrong))
+
+
+# The request fields that say what Fish Audio made.
+_MADE = ("format", "sample_rate", "mp3_bitrate", "opus_bitrate")
+
+
+def _asked(options: dict[str, Any]) -> dict[str, Any]:
+    """Return the request fields for exactly the audio `options` ask for (an MP3 voice)."""
+    audio_format = options.get("preferred_format", "mp3")
+    kbps = options.get("preferred_bitrate")
+    return {
+        "format": audio_format,
+        "sample_rate": options.get("preferred_sample_rate"),
+        "mp3_bitrate": kbps if audio_format == "mp3" and kbps is not None else 128,
+        "opus_bitrate": kbps * 1000 if audio_format == "opus" and kbps else -1000,
+    }
 
 
 async def check_stt(api: HomeAssistantApi, emulator_url: str, stt_entity: str) -> None:
@@ -519,7 +628,7 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
                 output=emulator_output,
                 extra_args=FISH_SPEECH_ARGS,
             )
-            await check_local_server(api, server_url)
+            local_tts = await check_local_server(api, server_url)
         with steps.step("hass stop"):
             assert await stop_process(hass) == 0
         with steps.step("hass restart: usage kept"):
@@ -530,9 +639,11 @@ async def _run(steps: Steps, tmp_path: Path, config_dir: Path, hass_port: int) -
             await api.wait_running()
             await api.wait_entry_loaded(entry["entry_id"])
             assert await usage_states(api, entities) == usage
-        with steps.step("preferred_bitrate"):
+        with steps.step("formats"):
             # Last: the speech it makes is not in the usage totals checked above.
-            await check_preferred_bitrate(api, emulator_url, find_entity(entities, "tts."))
+            await check_formats(
+                api, emulator_url, {"cloud": find_entity(entities, "tts."), "server": local_tts}
+            )
             assert await stop_process(hass) == 0
 
 
