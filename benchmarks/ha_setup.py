@@ -11,9 +11,10 @@ Phases, each timed on its own:
    registries). Not ours: context only.
 2. ``import_integration``: ``import custom_components.fish_audio_suite`` (our package, the
    client and whatever Home Assistant helpers it pulls in that core had not loaded yet).
-3. ``import_platforms``: the config flow and every platform module (they import Home
-   Assistant's ``tts``/``stt``/``sensor`` components, which Home Assistant loads anyway
-   when any integration provides those platforms).
+3. ``import_platforms``: the config flow and diagnostics (both preloaded by Home Assistant
+   with the integration) and every platform module (they import Home Assistant's
+   ``tts``/``stt``/``sensor`` components, which Home Assistant loads anyway when any
+   integration provides those platforms).
 4. ``ha_components``: setting up the Home Assistant components our platforms need (``http``,
    ``tts``, ``stt``, ``sensor`` ...). Not ours: context only.
 5. ``setup_entry``: ``hass.config_entries.async_setup(entry)`` of an account entry with one
@@ -117,7 +118,10 @@ def _request_count(base_url: str) -> int:
 
 
 def import_ours() -> dict[str, Any]:
-    """Import our package, then the config flow and the platform modules; time each phase.
+    """Import our package, then the preloaded platforms and the platform modules; time each phase.
+
+    The preloaded ones are those of Home Assistant's ``loader.BASE_PRELOAD_PLATFORMS`` that
+    we have (``config_flow``, ``diagnostics``): Home Assistant imports them with the package.
 
     Through ``__import__`` (an import statement's path), not ``importlib.import_module``:
     ``-X importtime`` reports only the former, so the latter would hide these modules' own
@@ -129,7 +133,7 @@ def import_ours() -> dict[str, Any]:
     start = time.perf_counter()
     __import__(f"{PACKAGE}.const")
     const = sys.modules[f"{PACKAGE}.const"]
-    modules = ["config_flow", *(str(platform.value) for platform in const.PLATFORMS)]
+    modules = ["config_flow", "diagnostics", *(str(platform.value) for platform in const.PLATFORMS)]
     for module in modules:
         __import__(f"{PACKAGE}.{module}")
     return {"integration": integration, "platforms": _lap(start), "modules": modules}

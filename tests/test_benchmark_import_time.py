@@ -17,8 +17,8 @@ from benchmarks import import_time
 
 PACKAGE = import_time.PACKAGE
 # What Home Assistant imports at startup for an entry of Fish Audio's cloud: the package, the
-# config flow (a preloaded platform) and every platform module.
-LOADED = {"", ".config_flow", ".sensor", ".stt", ".tts", ".services", ".api.client"}
+# config flow and diagnostics (preloaded platforms) and every platform module.
+LOADED = {"", ".config_flow", ".diagnostics", ".sensor", ".stt", ".tts", ".services", ".api.client"}
 # What only a self-hosted Fish Speech entry, an action or a live text stream needs: loaded
 # when it is used.
 LAZY = {
