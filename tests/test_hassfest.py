@@ -367,12 +367,25 @@ def _error_values(node: ast.AST) -> Iterator[str]:
                 yield code
 
 
-def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
-    """Return {class name: (kind, uses)} for every flow class in a module."""
+def _flow_uses(path: Path, steps: Path | None = None) -> dict[str, tuple[str, _FlowUse]]:
+    """Return {class name: (kind, uses)} for every flow class in a module.
+
+    ``steps``: a module of steps loaded on demand, functions run on the flow handed to them
+    (``flow: FishAudioConfigFlow``); each counts as part of the class it names.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    trees = [tree, *([ast.parse(steps.read_text(encoding="utf-8"))] if steps else [])]
     module_functions = {
-        f.name: f for f in tree.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        f.name: f
+        for t in trees
+        for f in t.body
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
     }
+    delegated: dict[str, list[ast.AST]] = {}
+    for f in module_functions.values():
+        first = f.args.args[0] if f.args.args else None
+        if first is not None and first.arg == "flow" and isinstance(first.annotation, ast.Name):
+            delegated.setdefault(first.annotation.id, []).append(f)
     result: dict[str, tuple[str, _FlowUse]] = {}
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for cls in classes.values():
@@ -386,7 +399,7 @@ def _flow_uses(path: Path) -> dict[str, tuple[str, _FlowUse]]:
         if not kinds:
             continue
         # Steps a flow inherits from a class of the same module (shared voice steps) count too.
-        nodes = [cls, *(classes[b] for b in bases if b in classes)]
+        nodes = [cls, *(classes[b] for b in bases if b in classes), *delegated.get(cls.name, [])]
         use = _FlowUse()
         use.bases = bases
         methods = {
@@ -477,8 +490,9 @@ def _flow_sections() -> list[tuple[str, _FlowUse, dict[str, Any]]]:
     strings = _strings()
     subentry_types = _subentry_types(path)
     sections = []
-    # The Fish Speech server's steps live in their own module, mixed into the account flow.
-    uses = {**_flow_uses(path), **_flow_uses(INTEGRATION / "fish_speech_flow.py")}
+    # The Fish Speech server's steps live in their own module, run on the account flow and the
+    # Fish Speech voice subentry flow.
+    uses = _flow_uses(path, INTEGRATION / "fish_speech_flow.py")
     for _kind, use in uses.values():
         for base in use.bases & set(uses):  # steps a flow inherits are its own too
             use.methods |= uses[base][1].methods

@@ -71,8 +71,7 @@ from .const import (
     STT_LANGUAGE_MODES,
     SUBENTRY_VOICE,
 )
-from .fish_speech_flow import FishSpeechFlowMixin, FishSpeechVoiceSubentryFlow
-from .helpers import is_fish_speech
+from .helpers import async_load_modules, is_fish_speech
 from .voice_settings import (
     SECTION_ADVANCED,
     VOICE_DEFAULTS,
@@ -95,24 +94,40 @@ CONF_PASTED_VOICE_ID = "pasted_voice_id"
 # order alone cannot say which voices are the user's; a symbol needs no translation.
 OWN_VOICE_MARK = "★"
 
-API_KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-CLOUD_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): API_KEY_SELECTOR})
-CUSTOM_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_BASE_URL, default=DEFAULT_BASE_URL): TextSelector(
-            TextSelectorConfig(type=TextSelectorType.URL)
-        ),
-        vol.Required(CONF_API_KEY): API_KEY_SELECTOR,
-    }
-)
-SEARCH_SCHEMA = vol.Schema(
-    {
-        vol.Optional(CONF_SEARCH): TextSelector(),
-        vol.Optional(CONF_LANGUAGE): LanguageSelector(
-            LanguageSelectorConfig(languages=BASE_LANGUAGES)
-        ),
-    }
-)
+# The forms are built when a step shows them, not at import: Home Assistant imports this module
+# with the integration, and the first schema built around each selector class costs a few
+# tenths of a millisecond (voluptuous' Mapping check walks every registered ABC subclass).
+
+
+def api_key_selector() -> TextSelector:
+    """Return the API key field: a password field (the key is a secret)."""
+    return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _cloud_schema() -> vol.Schema:
+    return vol.Schema({vol.Required(CONF_API_KEY): api_key_selector()})
+
+
+def _custom_schema() -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_BASE_URL, default=DEFAULT_BASE_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            vol.Required(CONF_API_KEY): api_key_selector(),
+        }
+    )
+
+
+def _search_schema() -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_SEARCH): TextSelector(),
+            vol.Optional(CONF_LANGUAGE): LanguageSelector(
+                LanguageSelectorConfig(languages=BASE_LANGUAGES)
+            ),
+        }
+    )
 
 
 def _setting_selector(setting: VoiceSetting, voices: list[SelectOptionDict], backend: str) -> Any:
@@ -419,7 +434,7 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
         """Filter the voice picker by title and language."""
         catalog = self._voice_catalog()
         if user_input is None or catalog is None:
-            return self.async_show_form(step_id="voice_search", data_schema=SEARCH_SCHEMA)
+            return self.async_show_form(step_id="voice_search", data_schema=_search_schema())
         try:
             await catalog.async_load(
                 search=user_input.get(CONF_SEARCH), language=user_input.get(CONF_LANGUAGE)
@@ -428,14 +443,14 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
             LOGGER.debug("Cannot list Fish Audio voices: %s", err)
             return self.async_show_form(
                 step_id="voice_search",
-                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                data_schema=self.add_suggested_values_to_schema(_search_schema(), user_input),
                 errors={"base": "cannot_connect"},
             )
         if not catalog.options and (user_input.get(CONF_SEARCH) or user_input.get(CONF_LANGUAGE)):
             # Say so and let the user search again, rather than show an empty picker.
             return self.async_show_form(
                 step_id="voice_search",
-                data_schema=self.add_suggested_values_to_schema(SEARCH_SCHEMA, user_input),
+                data_schema=self.add_suggested_values_to_schema(_search_schema(), user_input),
                 errors={"base": "no_matching_voice"},
             )
         self._catalog = catalog
@@ -483,9 +498,17 @@ class VoiceSteps[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
         )
 
 
-class FishAudioConfigFlow(
-    VoiceSteps[ConfigFlowResult], FishSpeechFlowMixin, ConfigFlow, domain=DOMAIN
-):
+async def async_load_fish_speech_steps(hass: HomeAssistant) -> None:
+    """Import the Fish Speech steps' module off the event loop (once; then a dict lookup).
+
+    Home Assistant imports this module with the integration; the self-hosted server's steps
+    (and the backend they pull in) load only when a flow takes that path. Each step method
+    below imports its function after this call.
+    """
+    await async_load_modules(hass, "fish_speech_flow")
+
+
+class FishAudioConfigFlow(VoiceSteps[ConfigFlowResult], ConfigFlow, domain=DOMAIN):
     """The account flow: cloud, custom endpoint or a self-hosted server, then a first voice."""
 
     VERSION = 1
@@ -519,11 +542,11 @@ class FishAudioConfigFlow(
 
     async def async_step_cloud(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Connect to the Fish Audio cloud with an API key."""
-        return await self._async_account_step("cloud", CLOUD_SCHEMA, user_input)
+        return await self._async_account_step("cloud", _cloud_schema(), user_input)
 
     async def async_step_custom(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Connect to a custom (regional, proxy or test) endpoint."""
-        return await self._async_account_step("custom", CUSTOM_SCHEMA, user_input)
+        return await self._async_account_step("custom", _custom_schema(), user_input)
 
     async def _async_account_step(
         self, step_id: str, schema: vol.Schema, user_input: dict[str, Any] | None
@@ -619,7 +642,7 @@ class FishAudioConfigFlow(
                 return result
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=CLOUD_SCHEMA,
+            data_schema=_cloud_schema(),
             errors=errors,
             description_placeholders={"account": entry.title},
         )
@@ -641,7 +664,7 @@ class FishAudioConfigFlow(
         suggested = {CONF_BASE_URL: entry.data[CONF_BASE_URL], **(user_input or {})}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(CUSTOM_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(_custom_schema(), suggested),
             errors=errors,
         )
 
@@ -655,6 +678,73 @@ class FishAudioConfigFlow(
         await self.async_set_unique_id(credit.user_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
         return self._async_finish_update(entry, data), {}
+
+    def _async_finish_update(
+        self, entry: ConfigEntry[Any], data: dict[str, Any], **changes: Any
+    ) -> ConfigFlowResult:
+        """Store the new data and finish (reauth and reconfigure, of either backend)."""
+        if entry.state is ConfigEntryState.LOADED:
+            # The entry's update listener reloads it; reloading here too would do it twice.
+            return self.async_update_and_abort(entry, data=data, **changes)
+        # Not loaded (setup failed, e.g. on the old key): no listener, so reload here.
+        return self.async_update_reload_and_abort(entry, data=data, **changes)
+
+    # A self-hosted Fish Speech server: each step runs the function of its name in
+    # fish_speech_flow.py, loaded when the path is taken.
+
+    async def async_step_fish_speech(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect to a self-hosted Fish Speech server."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
+
+    async def async_step_fish_speech_menu(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer to add a first voice, so the server ends with a working TTS entity."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech_menu as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
+
+    async def async_step_fish_speech_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Create the server's entry without a voice."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech_finish as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
+
+    async def async_step_fish_speech_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up the first voice and create the server's entry with it."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech_voice as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
+
+    async def async_step_fish_speech_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the server's (new) API key after it refused the old one."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech_reauth as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
+
+    async def async_step_fish_speech_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server's address or key; the unique id follows the address."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_fish_speech_reconfigure as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
 
 
 class FishAudioOptionsFlow(OptionsFlow):
@@ -739,3 +829,30 @@ class VoiceSubentryFlow(VoiceSteps[SubentryFlowResult], ConfigSubentryFlow):
                 self._get_entry(), self._get_reconfigure_subentry(), title=title, data=data
             )
         return self.async_create_entry(title=title, data=data)
+
+
+class FishSpeechVoiceSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure a voice of a Fish Speech server: one TTS entity each.
+
+    Adding, reconfiguring and the form (`local_voice`) are one step, in fish_speech_flow.py
+    (loaded with the first of them).
+    """
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Pick one of the server's voices (listed afresh) and its settings."""
+        return await self.async_step_local_voice(user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a voice's settings."""
+        return await self.async_step_local_voice(user_input)
+
+    async def async_step_local_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Handle the voice form."""
+        await async_load_fish_speech_steps(self.hass)
+        from .fish_speech_flow import async_step_local_voice as step  # noqa: PLC0415 - loaded
+
+        return await step(self, user_input)
