@@ -11,7 +11,7 @@ from typing import Any
 from unittest.mock import patch
 import wave
 
-from homeassistant.components import conversation, stt
+from homeassistant.components import conversation, stt, tts
 from homeassistant.components.assist_pipeline import Pipeline, async_create_default_pipeline
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
     HomeAssistantSnapshotSerializer,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.types import SerializableData
 
@@ -43,6 +44,8 @@ from custom_components.fish_audio_suite.voice_settings import (
     subentry_settings,
 )
 from emulator import FishAudioEmulator, FishSpeechEmulator
+
+from .audio_probe import Clip, probe
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 TRANSLATIONS = json.loads((INTEGRATION / "translations" / "en.json").read_text())
@@ -396,3 +399,19 @@ def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) ->
         assert err.translation_placeholders[name] == value
     message = TRANSLATIONS["exceptions"][key]["message"]
     assert message.format(**(err.translation_placeholders or {}))  # every placeholder given
+
+
+async def async_proxy_clip(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entity_id: str,
+    message: str,
+    options: dict[str, Any],
+) -> Clip:
+    """Fetch speech from Home Assistant's TTS proxy, as a player does; return what it is."""
+    stream = tts.async_create_stream(hass, entity_id, options=options)
+    stream.async_set_message(message)
+    client = await hass_client()
+    response = await client.get(stream.url)
+    assert response.status == 200
+    return probe(await response.read())

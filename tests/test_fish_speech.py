@@ -62,8 +62,8 @@ from emulator import FishAudioEmulator, FishSpeechEmulator
 from emulator.audio import mp3_duration
 from emulator.fish_speech import demo_references, wav_file
 
-from .audio_probe import Clip, probe
-from .conftest import FishSpeechFactory
+from .audio_probe import Clip
+from .conftest import FishSpeechFactory, async_proxy_clip
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -561,12 +561,7 @@ async def test_satellite_formats_converted(
     assert not {"preferred_sample_rate", "preferred_sample_channels"} & set(
         _entity(hass).supported_options
     )
-    stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
-    stream.async_set_message(SENTENCE)
-    client = await hass_client()
-    response = await client.get(stream.url)
-    assert response.status == 200
-    clip = probe(await response.read())
+    clip = await async_proxy_clip(hass, hass_client, ENTITY_ID, SENTENCE, options)
     assert clip.matches(expected), clip
 
 

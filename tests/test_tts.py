@@ -58,8 +58,8 @@ from custom_components.fish_audio_suite.tts import (
 from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
-from .audio_probe import Clip, probe
-from .conftest import async_assist_pipeline, streaming_agent, voice_subentry_data
+from .audio_probe import Clip
+from .conftest import async_assist_pipeline, async_proxy_clip, streaming_agent, voice_subentry_data
 
 ENTITY_ID = "tts.narrator_text_to_speech"
 OWN_VOICE = SEED_VOICE_IDS["own_private"]
@@ -623,12 +623,7 @@ async def test_formats_through_the_proxy(
     releases (2026.2, 2026.10) run it for every sample option. 2026.11, which runs it only
     for audio made in another format, is the end-to-end test's (tests/e2e, FORMAT_CASES).
     """
-    stream = tts.async_create_stream(hass, ENTITY_ID, options=options)
-    stream.async_set_message(SENTENCE)
-    client = await hass_client()
-    response = await client.get(stream.url)
-    assert response.status == 200
-    clip = probe(await response.read())
+    clip = await async_proxy_clip(hass, hass_client, ENTITY_ID, SENTENCE, options)
     assert clip.matches(expected), clip
 
 
