@@ -7,7 +7,6 @@ polled seldom, and refreshed after each voice action and whenever the voice pick
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -41,14 +40,28 @@ class AccountData(NamedTuple):
     package: Package | None
 
 
-@dataclass(slots=True)
 class FishAudioRuntimeData:
-    """Runtime data of an account entry."""
+    """Runtime data of an account entry.
 
-    client: FishAudioClient
-    coordinator: FishAudioCoordinator
-    usage: UsageTracker  # what billed calls used and cost (usage.py)
-    voices: FishAudioVoicesCoordinator
+    A plain slotted class, not a dataclass: nothing compares or prints it, and a dataclass
+    costs about half a millisecond of import (benchmarks/README.md).
+    """
+
+    __slots__ = ("client", "coordinator", "usage", "voices")
+
+    def __init__(
+        self,
+        *,
+        client: FishAudioClient,
+        coordinator: FishAudioCoordinator,
+        usage: UsageTracker,
+        voices: FishAudioVoicesCoordinator,
+    ) -> None:
+        """Hold the entry's client, coordinators and usage counters."""
+        self.client = client
+        self.coordinator = coordinator
+        self.usage = usage  # what billed calls used and cost (usage.py)
+        self.voices = voices
 
 
 type FishAudioConfigEntry = ConfigEntry[FishAudioRuntimeData]

@@ -11,7 +11,6 @@ stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -71,12 +70,20 @@ SAVE_DELAY: Final = 10.0
 DATA_USAGE: HassKey[dict[str, UsageTracker]] = HassKey(f"{DOMAIN}_usage")
 
 
-@dataclass(slots=True)
 class TextSize:
-    """The size of text sent for speech: characters, and the UTF-8 bytes it is billed by."""
+    """The size of text sent for speech: characters, and the UTF-8 bytes it is billed by.
 
-    characters: int = 0
-    utf8_bytes: int = 0
+    This and `ModelUsage` are plain slotted classes, not dataclasses: nothing compares or
+    prints them, and each dataclass costs about half a millisecond of import (its generated
+    methods are compiled when the module loads; benchmarks/README.md).
+    """
+
+    __slots__ = ("characters", "utf8_bytes")
+
+    def __init__(self, characters: int = 0, utf8_bytes: int = 0) -> None:
+        """Start from the given counts (none by default)."""
+        self.characters = characters
+        self.utf8_bytes = utf8_bytes
 
     @classmethod
     def of(cls, text: str) -> TextSize:
@@ -89,7 +96,6 @@ class TextSize:
         self.utf8_bytes += len(text.encode())
 
 
-@dataclass(slots=True)
 class ModelUsage:
     """What one model was used for.
 
@@ -97,12 +103,25 @@ class ModelUsage:
     no cost, and marks the model unpriced instead of guessing.
     """
 
-    requests: int = 0
-    characters: int = 0
-    utf8_bytes: int = 0
-    seconds: float = 0.0
-    cost: Decimal = field(default_factory=Decimal)
-    priced: bool = True
+    __slots__ = ("characters", "cost", "priced", "requests", "seconds", "utf8_bytes")
+
+    def __init__(
+        self,
+        *,
+        requests: int = 0,
+        characters: int = 0,
+        utf8_bytes: int = 0,
+        seconds: float = 0.0,
+        cost: Decimal | None = None,
+        priced: bool = True,
+    ) -> None:
+        """Start from the given counters (none by default)."""
+        self.requests = requests
+        self.characters = characters
+        self.utf8_bytes = utf8_bytes
+        self.seconds = seconds
+        self.cost = Decimal(0) if cost is None else cost
+        self.priced = priced
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counters, JSON-ready (the cost as an exact decimal string)."""
