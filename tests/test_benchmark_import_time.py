@@ -19,9 +19,12 @@ PACKAGE = import_time.PACKAGE
 # What Home Assistant imports at startup for an entry of Fish Audio's cloud: the package, the
 # config flow and diagnostics (preloaded platforms) and every platform module.
 LOADED = {"", ".config_flow", ".diagnostics", ".sensor", ".stt", ".tts", ".services", ".api.client"}
-# What only a self-hosted Fish Speech entry, an action or a live text stream needs: loaded
-# when it is used.
+# What only a self-hosted Fish Speech entry (or a flow that sets one up), an action, a live
+# text stream or the first transcription needs: loaded when it is used.
 LAZY = {
+    ".audio",
+    ".fish_speech",
+    ".fish_speech_flow",
     ".api.fish_speech",
     ".api.live",
     ".fish_speech_tts",
@@ -48,7 +51,7 @@ def test_every_module_home_assistant_loads_is_counted(runs: list[dict[str, int]]
 
 
 def test_backend_and_action_code_is_not_loaded_at_startup(runs: list[dict[str, int]]) -> None:
-    """Cloud-only startup imports none of the Fish Speech stack nor the actions' modules."""
+    """Cloud-only startup imports none of the Fish Speech stack, the actions' modules, audio."""
     names = {name.removeprefix(PACKAGE) for name in runs[0]}
     assert not names & LAZY
 

@@ -69,8 +69,9 @@ if TYPE_CHECKING:
     from .files import OutputFile
 
 # What only the actions use, loaded when the first action runs (a setup that never calls one
-# never imports them): the file-system boundary and the subtitle writer.
-ACTION_MODULES = ("files", "subtitles")
+# never imports them): the file-system boundary, the subtitle writer and the audio probe
+# (`transcribe` records the audio's duration).
+ACTION_MODULES = ("files", "subtitles", "audio")
 
 SERVICE_LIST_VOICES = "list_voices"
 SERVICE_GET_VOICE = "get_voice"

@@ -19,21 +19,6 @@ from homeassistant.components.stt import (
 from homeassistant.core import HomeAssistant, callback
 
 from .api import ASR_MAX_BYTES, ASR_MIN_SECONDS, FishAudioError
-from .audio import (
-    AudioFormatError,
-    AudioLimitError,
-    AudioStalledError,
-    PCMFormat,
-    check_asr_limits,
-    is_ogg,
-    is_wav,
-    ogg_duration,
-    pad_pcm,
-    pad_wav,
-    pcm_to_wav,
-    read_capped,
-    wav_duration,
-)
 from .const import (
     CONF_STT_LANGUAGE_MODE,
     DEFAULT_STT_LANGUAGE_MODE,
@@ -42,7 +27,7 @@ from .const import (
     SUPPORTED_LANGUAGES,
 )
 from .entity import account_device_info
-from .helpers import async_handle_error
+from .helpers import async_handle_error, async_load_modules
 from .usage import async_record_asr
 
 if TYPE_CHECKING:
@@ -157,6 +142,11 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
         self, metadata: SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> SpeechResult:
         """Collect the audio, send it to Fish Audio and return the transcript."""
+        # The audio checks load with the first transcription (off the event loop), not with
+        # Home Assistant.
+        await async_load_modules(self.hass, "audio")
+        from .audio import AudioFormatError, AudioLimitError, AudioStalledError  # noqa: PLC0415
+
         try:
             audio = await self._async_read_audio(metadata, stream)
         except (AudioLimitError, AudioFormatError, AudioStalledError) as err:
@@ -194,6 +184,20 @@ class FishAudioSpeechToTextEntity(SpeechToTextEntity):
             AudioFormatError: audio labelled Ogg that is not an Ogg stream.
             AudioStalledError: the stream went quiet (see STREAM_IDLE_TIMEOUT).
         """
+        from .audio import (  # noqa: PLC0415 - loaded by async_process_audio_stream
+            AudioFormatError,
+            PCMFormat,
+            check_asr_limits,
+            is_ogg,
+            is_wav,
+            ogg_duration,
+            pad_pcm,
+            pad_wav,
+            pcm_to_wav,
+            read_capped,
+            wav_duration,
+        )
+
         data = await read_capped(stream, max_bytes=ASR_MAX_BYTES, idle_timeout=STREAM_IDLE_TIMEOUT)
         duration: float | None
         if metadata.format == AudioFormats.OGG:

@@ -22,7 +22,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .audio import probe_duration
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -299,6 +298,10 @@ def async_record_asr(entry: FishAudioConfigEntry, audio: bytes, result: ASRResul
     SDK says milliseconds), so it is used only when the audio's header
     does not tell (MP3 and other formats the `transcribe` action passes on as they are).
     """
+    # Both callers (the STT entity, the transcribe action) load audio.py before they have
+    # audio to send; it is not imported with the integration.
+    from .audio import probe_duration  # noqa: PLC0415
+
     seconds = probe_duration(audio)
     if seconds is None:
         seconds = max(result.duration, 0.0)
