@@ -27,7 +27,7 @@ from .fish_speech import (
     speech_errors,
 )
 from .helpers import invalid
-from .services import entity_voice
+from .service_handlers import entity_voice
 from .voice_settings import settings_for, settings_in, speech_options
 
 type Handler = Callable[[ServiceCall, FishSpeechConfigEntry], Awaitable[ServiceResponse]]
