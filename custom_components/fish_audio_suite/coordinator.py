@@ -8,7 +8,7 @@ polled seldom, and refreshed after each voice action and whenever the voice pick
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -33,11 +33,15 @@ from .helpers import entry_errors
 from .usage import UsageTracker
 
 
-class AccountData(NamedTuple):
-    """What the coordinator knows about the account."""
+class AccountData:
+    """What the coordinator knows about the account (a slotted class: cheap to import)."""
 
-    credit: Credit
-    package: Package | None
+    __slots__ = ("credit", "package")
+
+    def __init__(self, *, credit: Credit, package: Package | None) -> None:
+        """Hold the credit and the package (None: the account has none)."""
+        self.credit = credit
+        self.package = package
 
 
 class FishAudioRuntimeData:

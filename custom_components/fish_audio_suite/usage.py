@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 import math
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
@@ -37,11 +37,19 @@ class Unit(StrEnum):
     REQUEST = "request"  # one call, whatever it returns (voice design)
 
 
-class Price(NamedTuple):
-    """The published price of one model."""
+class Price:
+    """The published price of one model.
 
-    unit: Unit
-    usd_per_unit: Decimal
+    Like `TextSize` and `ModelUsage` below, a plain slotted class: a NamedTuple or dataclass
+    costs 0.1-0.5 ms of import (benchmarks/README.md).
+    """
+
+    __slots__ = ("unit", "usd_per_unit")
+
+    def __init__(self, unit: Unit, usd_per_unit: Decimal) -> None:
+        """Record the price."""
+        self.unit = unit
+        self.usd_per_unit = usd_per_unit
 
 
 # Fish Audio's published prices, the one place they live (update both constants together).
@@ -73,8 +81,8 @@ class TextSize:
     """The size of text sent for speech: characters, and the UTF-8 bytes it is billed by.
 
     This and `ModelUsage` are plain slotted classes, not dataclasses: nothing compares or
-    prints them, and each dataclass costs about half a millisecond of import (its generated
-    methods are compiled when the module loads; benchmarks/README.md).
+    prints them, and each dataclass costs 0.3-0.5 ms of import (its generated methods are
+    compiled when the module loads; benchmarks/README.md).
     """
 
     __slots__ = ("characters", "utf8_bytes")
