@@ -3,10 +3,10 @@
 The account flow's menu offers the server as a third path. Most setups never take it, so
 these steps are not part of ``config_flow.py`` (which Home Assistant imports with the
 integration): the flow's Fish Speech steps and the Fish Speech voice subentry flow are short
-methods there that load this module off the event loop (``config_flow.async_fish_speech_steps``)
-and hand the flow to the step of the same name here. Validation calls ``/v1/health`` and tells
-three failures apart: nothing answers, the server refuses the key, something answers that is
-not Fish Speech.
+methods there that load this module off the event loop
+(``config_flow.async_load_fish_speech_steps``) and hand the flow to the function of the same
+name here. Validation calls ``/v1/health`` and tells three failures apart: nothing answers,
+the server refuses the key, something answers that is not Fish Speech.
 """
 
 from __future__ import annotations
