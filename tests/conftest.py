@@ -38,6 +38,7 @@ from custom_components.fish_audio_suite.const import (
     DOMAIN,
     SUBENTRY_VOICE,
 )
+from custom_components.fish_audio_suite.helpers import ERROR_KEYS
 from custom_components.fish_audio_suite.voice_settings import (
     SECTION_ADVANCED,
     VOICE_DEFAULTS,
@@ -387,6 +388,17 @@ async def async_assist_pipeline(
     )
     assert pipeline is not None  # None: an engine does not offer the pipeline's language
     return pipeline
+
+
+def user_error_key(err: BaseException | None) -> str:
+    """The translation key a user meets; a failed update (``update_failed``) names its
+    cause's, the key the same client error has everywhere else."""
+    assert isinstance(err, HomeAssistantError)
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key is not None
+    if err.translation_key == "update_failed":
+        return next(key for cls, key in ERROR_KEYS if isinstance(err.__cause__, cls))
+    return err.translation_key
 
 
 def assert_translated(err: HomeAssistantError, key: str, **placeholders: str) -> None:

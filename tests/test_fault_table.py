@@ -29,11 +29,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
 from custom_components.fish_audio_suite.const import DOMAIN
-from custom_components.fish_audio_suite.helpers import ERROR_KEYS
 from emulator import FishAudioEmulator
 from emulator.voices import SEED_VOICE_IDS
 
-from .conftest import TEST_API_KEY, make_wav, transcribe_pcm
+from .conftest import TEST_API_KEY, make_wav, transcribe_pcm, user_error_key
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -235,16 +234,6 @@ FAULTS: dict[str, tuple[Callable[[FishAudioEmulator, str], None] | None, str, st
 NO_BODY = {("200 broken off", "update_voice"), ("200 broken off", "delete_voice")}
 
 
-def _key(err: BaseException) -> str:
-    """The translation key a user meets; a failed update names its cause's."""
-    assert isinstance(err, HomeAssistantError)
-    assert err.translation_domain == DOMAIN
-    assert err.translation_key is not None
-    if err.translation_key == "update_failed":
-        return next(key for cls, key in ERROR_KEYS if isinstance(err.__cause__, cls))
-    return err.translation_key
-
-
 @pytest.fixture
 async def table(
     hass: HomeAssistant,
@@ -296,7 +285,7 @@ async def test_fault_then_recovery(
         failed = [r for r in caplog.records if r.getMessage().startswith("Speech-to-text failed")]
         assert failed, "a failure must say why in the log"
     else:
-        assert _key(err.value) == (live_key if route == _LIVE_ROUTE else key)
+        assert user_error_key(err.value) == (live_key if route == _LIVE_ROUTE else key)
     assert TEST_API_KEY not in str(err.value)
     assert TEST_API_KEY not in caplog.text
     assert not list(table.outputs.iterdir()), "no partial file"

@@ -23,9 +23,13 @@ from custom_components.fish_audio_suite.const import (
 )
 from emulator import FishAudioEmulator
 
-from .conftest import TEST_API_KEY, TRANSLATIONS, voice_subentry_data
+from .conftest import TEST_API_KEY, TRANSLATIONS, user_error_key, voice_subentry_data
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+def _credit_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
 
 
 async def test_setup_and_unload_repeatedly(
@@ -73,49 +77,73 @@ async def test_devices(hass: HomeAssistant, init_integration: MockConfigEntry) -
     assert by_subentry[subentry.subentry_id].name == subentry.title
 
 
-@pytest.mark.parametrize("fault", ["500", "503"])
-async def test_setup_retry_when_unreachable(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry, fault: str
+def _setup_reason(key: str) -> str:
+    """The start of the translated text a failed setup shows (before the client's words)."""
+    return TRANSLATIONS["exceptions"][key]["message"].split("{error}")[0].rstrip(".")
+
+
+# A failure at start: (the route and what it answers, or None for a revoked key; the state;
+# the translated error the entry shows and what it says besides; what it starts: "reauth"
+# for a refused key, "credit issue" for a 402). Server errors and the voice list (needed
+# for Assist) make Home Assistant retry later.
+SETUP_FAULTS: dict[str, tuple[tuple[str, str] | None, ConfigEntryState, str, str, str | None]] = {
+    "account 500": (
+        ("GET /wallet/self/api-credit", "500"), ConfigEntryState.SETUP_RETRY,
+        "update_failed", "HTTP 500", None,
+    ),
+    "account 503": (
+        ("GET /wallet/self/api-credit", "503"), ConfigEntryState.SETUP_RETRY,
+        "update_failed", "HTTP 503", None,
+    ),
+    "voices 500": (
+        ("GET /model", "500"), ConfigEntryState.SETUP_RETRY, "update_failed", "HTTP 500", None
+    ),
+    # Refused at the first read: the issue has no credit to show yet.
+    "account 402": (
+        ("GET /wallet/self/api-credit", "402"), ConfigEntryState.SETUP_RETRY,
+        "update_failed", "HTTP 402", "credit issue",
+    ),
+    "voices 401": (
+        ("GET /model", "401-json"), ConfigEntryState.SETUP_ERROR, "auth_failed", "", "reauth"
+    ),
+    "key revoked": (None, ConfigEntryState.SETUP_ERROR, "auth_failed", "", "reauth"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SETUP_FAULTS)
+async def test_setup_fault_then_recovery(
+    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry, case: str
 ) -> None:
-    """A server error at start makes Home Assistant retry later."""
-    emulator.faults.preset("GET /wallet/self/api-credit", fault, times=None)
+    """A failure at start leaves the entry retrying or asking for a new key, with its
+    translated reason; with the cause gone the entry loads."""
+    answer, state, key, says, starts = SETUP_FAULTS[case]
+    if answer is None:
+        emulator.state.revoke_api_key(TEST_API_KEY)
+    else:
+        emulator.faults.preset(*answer, times=None)
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_setup_retry_when_voices_fail(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
-) -> None:
-    """The voice list is needed for Assist; a failure there retries setup too."""
-    emulator.faults.preset("GET /model", "500", times=None)
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_setup_auth_failed_on_voices(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
-) -> None:
-    """A 401 while listing voices starts reauth too."""
-    emulator.faults.preset("GET /model", "401-json")
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    await hass.async_block_till_done()
+    assert config_entry.state is state
+    assert config_entry.reason is not None
+    assert config_entry.reason.startswith(_setup_reason(key))
+    assert says in config_entry.reason
+    assert TEST_API_KEY not in config_entry.reason
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    assert [f["context"]["source"] for f in flows] == (["reauth"] if starts == "reauth" else [])
+    issue = _credit_issue(hass, config_entry)
+    assert (issue is not None) is (starts == "credit issue")
+    if issue is not None:
+        assert issue.translation_placeholders is not None
+        assert issue.translation_placeholders["credit"] == "?"
 
-
-async def test_setup_auth_failed(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
-) -> None:
-    """A revoked key at start asks the user to re-authenticate."""
-    emulator.state.revoke_api_key(TEST_API_KEY)
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.SETUP_ERROR
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    emulator.faults.clear()
+    emulator.state.add_api_key(TEST_API_KEY)
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert _credit_issue(hass, config_entry) is None  # a good read after the refusal
+    await hass.config_entries.async_unload(config_entry.entry_id)
 
 
 @pytest.mark.parametrize(
@@ -241,10 +269,6 @@ async def _speak(hass: HomeAssistant) -> bytes:
     return (await tts.async_get_media_source_audio(hass, media_id))[1]
 
 
-def _credit_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_credit_{entry.entry_id}")
-
-
 async def test_credit_issue_clears_on_a_top_up_below_the_old_credit(
     hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
 ) -> None:
@@ -288,51 +312,6 @@ async def test_credit_issue_ignores_a_read_from_before_the_refusal(
     assert _credit_issue(hass, init_integration) is not None
     await coordinator.async_refresh()  # a read after the refusal, credit above threshold
     assert _credit_issue(hass, init_integration) is None
-
-
-@pytest.mark.parametrize("route", ["GET /wallet/self/api-credit", "GET /wallet/self/package"])
-async def test_credit_issue_from_the_account_endpoints(
-    hass: HomeAssistant,
-    emulator: FishAudioEmulator,
-    init_integration: MockConfigEntry,
-    route: str,
-) -> None:
-    """A 402 from the wallet endpoints themselves raises the issue too."""
-    coordinator = init_integration.runtime_data.coordinator
-    emulator.faults.preset(route, "402")
-    await coordinator.async_refresh()
-    assert not coordinator.last_update_success
-    assert _credit_issue(hass, init_integration) is not None
-    await coordinator.async_refresh()
-    assert _credit_issue(hass, init_integration) is None
-
-
-async def test_credit_issue_from_the_voice_list(
-    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
-) -> None:
-    emulator.faults.preset("GET /model", "402")
-    await init_integration.runtime_data.voices.async_refresh()
-    await hass.async_block_till_done()
-    issue = _credit_issue(hass, init_integration)
-    assert issue is not None
-    assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["credit"] == "10.00"
-
-
-async def test_credit_issue_at_setup(
-    hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
-) -> None:
-    """Refused at the first read: the issue has no credit to show yet."""
-    emulator.faults.preset("GET /wallet/self/api-credit", "402")
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-    issue = _credit_issue(hass, config_entry)
-    assert issue is not None
-    assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["credit"] == "?"
-    await hass.config_entries.async_unload(config_entry.entry_id)
 
 
 async def test_implausible_credit_is_refused(
@@ -382,33 +361,57 @@ async def test_voice_devices_follow_subentries(
     assert hass.states.get(entity_id) is None
 
 
-@pytest.mark.parametrize("coordinator_name", ["coordinator", "voices"])
-@pytest.mark.parametrize(
-    ("preset", "reauth"),
-    [
-        # Server errors and unusable answers: tests/test_fault_table.py, for every operation.
-        ("401-json", True),
-    ],
-)
-async def test_coordinator_faults_then_recovery(
+# A failed update of a running entry: (which coordinator, the route and the preset it
+# answers, the translated error a user meets, what it starts). Server errors and unusable
+# answers: tests/test_fault_table.py, for every operation.
+COORDINATOR_FAULTS: dict[str, tuple[str, str, str, str, str | None]] = {
+    "credit 401": (
+        "coordinator", "GET /wallet/self/api-credit", "401-json", "auth_failed", "reauth"
+    ),
+    "voices 401": ("voices", "GET /model", "401-json", "auth_failed", "reauth"),
+    # A 402 from the wallet endpoints themselves, or from the voice list, raises the issue.
+    "credit 402": (
+        "coordinator", "GET /wallet/self/api-credit", "402", "insufficient_credit", "credit issue"
+    ),
+    "package 402": (
+        "coordinator", "GET /wallet/self/package", "402", "insufficient_credit", "credit issue"
+    ),
+    "voices 402": ("voices", "GET /model", "402", "insufficient_credit", "credit issue"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", COORDINATOR_FAULTS)
+async def test_coordinator_fault_then_recovery(
     hass: HomeAssistant,
     *,
     emulator: FishAudioEmulator,
     init_integration: MockConfigEntry,
-    coordinator_name: str,
-    preset: str,
-    reauth: bool,
+    case: str,
 ) -> None:
-    """Each coordinator fails an update on a bad answer (reauth on 401) and then recovers."""
-    coordinator = getattr(init_integration.runtime_data, coordinator_name)
-    route = "GET /wallet/self/api-credit" if coordinator_name == "coordinator" else "GET /model"
+    """A failed update is its translated error with its one consequence (reauth or the credit
+    repair issue) and keeps the last good data; the next good read recovers and ends it."""
+    name, route, preset, key, starts = COORDINATOR_FAULTS[case]
+    runtime = init_integration.runtime_data
+    coordinator = getattr(runtime, name)
+    before = coordinator.data
     emulator.faults.preset(route, preset, times=None)
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert not coordinator.last_update_success
+    assert user_error_key(coordinator.last_exception) == key
+    assert coordinator.data == before  # the last good value is kept
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == (["reauth"] if reauth else [])
+    assert [f["context"]["source"] for f in flows] == (["reauth"] if starts == "reauth" else [])
+    issue = _credit_issue(hass, init_integration)
+    assert (issue is not None) is (starts == "credit issue")
+    if issue is not None:
+        assert issue.translation_placeholders is not None
+        assert issue.translation_placeholders["credit"] == "10.00"  # the last read
+
     emulator.faults.clear()
     await coordinator.async_refresh()
     assert coordinator.last_update_success
     assert coordinator.data
+    if coordinator is not runtime.coordinator:
+        await runtime.coordinator.async_refresh()  # the next credit read ends the refusal
+    assert _credit_issue(hass, init_integration) is None
