@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 import contextlib
 import functools
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,21 @@ TEST_VOICE_NAME = "Narrator"
 # Fixed ids, so that snapshots (unique ids, device identifiers) are the same at every run.
 TEST_ENTRY_ID = "01KB0FASACC0VNTENTRY000001"
 TEST_VOICE_SUBENTRY_ID = "01KB0FASV01CESVBENTRY00001"
+
+# What an action or the client's as_dict() shows of a voice, at least.
+VOICE_KEYS = {
+    "id",
+    "title",
+    "description",
+    "state",
+    "visibility",
+    "languages",
+    "tags",
+    "author",
+    "created_at",
+    "task_count",
+    "like_count",
+}
 
 
 # What an Assist pipeline hands the STT entity: headerless 16 kHz, 16-bit mono PCM.
@@ -296,15 +312,23 @@ def outside_dir(tmp_path: Path) -> Path:
     return outside
 
 
-def make_wav(path: Path, seconds: float = 1.5, rate: int = 16000) -> bytes:
-    """Write a mono 16-bit WAV of a quiet tone and return its bytes."""
-    frames = int(seconds * rate)
-    with wave.open(str(path), "wb") as out:
+def wav_bytes(seconds: float = 1.5, rate: int = 16000) -> bytes:
+    """Return a mono 16-bit WAV file of a quiet tone, ``seconds`` long."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
+        frames = int(seconds * rate)
         out.writeframes(b"".join((i % 64 * 8).to_bytes(2, "little") for i in range(frames)))
-    return path.read_bytes()
+    return buffer.getvalue()
+
+
+def make_wav(path: Path, seconds: float = 1.5, rate: int = 16000) -> bytes:
+    """Write :func:`wav_bytes` to ``path`` and return them."""
+    data = wav_bytes(seconds, rate)
+    path.write_bytes(data)
+    return data
 
 
 def sparse_file(path: Path, size: int) -> Path:

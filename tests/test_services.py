@@ -51,6 +51,7 @@ from .conftest import (
     TEST_API_KEY,
     TEST_USER_ID,
     TRANSLATIONS,
+    VOICE_KEYS,
     assert_translated,
     make_wav,
     sparse_file,
@@ -79,19 +80,6 @@ LONG_MESSAGE = (
     "Good evening. The washing machine has finished, the dishwasher is halfway through, "
     "and the back door has been open for ten minutes. Dinner is at seven."
 )
-VOICE_KEYS = {
-    "id",
-    "title",
-    "description",
-    "state",
-    "visibility",
-    "languages",
-    "tags",
-    "author",
-    "created_at",
-    "task_count",
-    "like_count",
-}
 
 
 # --------------------------------------------------------------------------- helpers

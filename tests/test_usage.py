@@ -11,11 +11,9 @@ import asyncio
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from decimal import Decimal
-import io
 import math
 from pathlib import Path
 from typing import Any
-import wave
 
 from homeassistant.components import tts
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -49,6 +47,8 @@ from custom_components.fish_audio_suite.usage import (
 from emulator import FishAudioEmulator
 from emulator.audio import pcm_samples
 
+from .conftest import wav_bytes
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TTS_ENTITY = "tts.narrator_text_to_speech"
@@ -77,17 +77,6 @@ def _value(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None
     return state.state
-
-
-def _wav(seconds: float, rate: int = 16000) -> bytes:
-    """A mono 16-bit WAV file of speech-like samples."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm_samples(rate, int(seconds * rate)))
-    return buffer.getvalue()
 
 
 async def speak(hass: HomeAssistant, message: str, *, cache: bool = False, **options: Any) -> None:
@@ -202,7 +191,7 @@ async def test_counts_mixed_calls(
     await speak(hass, HTTP_MESSAGE)
     await _stream_live(hass, *LIVE_PARTS)
     assert await transcribe_http(hass, hass_client, pcm_samples(16000, 24000)) == "success"  # 1.5 s
-    (allowed_dir / "memo.wav").write_bytes(_wav(2.25))
+    (allowed_dir / "memo.wav").write_bytes(wav_bytes(2.25))
     await _action(
         hass, "transcribe", {"config_entry_id": entry_id, "audio": str(allowed_dir / "memo.wav")}
     )
@@ -548,7 +537,7 @@ async def test_unpriced_model_and_other_hooks(
     async_record_tts(entry, "s9-ultra", TextSize.of("Zukunftsmusik."))
     async_record_voice_design(entry)
     async_record_asr(entry, b"ID3 not a wav", ASRResult(text="", duration=61.2))
-    async_record_asr(entry, _wav(1.0), ASRResult(text="", duration=99.0))
+    async_record_asr(entry, wav_bytes(1.0), ASRResult(text="", duration=99.0))
     await hass.async_block_till_done()
 
     usage = entry.runtime_data.usage

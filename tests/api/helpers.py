@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import socket
 from typing import TYPE_CHECKING
-import wave
 
 import aiohttp
 
 from custom_components.fish_audio_suite.api import __version__
+
+from ..conftest import wav_bytes  # noqa: F401 - re-exported: the tests have one WAV maker
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
 API_KEY = "test-key"
 USER_AGENT = f"fish-audio-suite/{__version__} (+home-assistant) aiohttp/{aiohttp.__version__}"
-
-
-def wav_bytes(seconds: float, rate: int = 16000) -> bytes:
-    """Return a silent 16-bit mono WAV file of the given length."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\0\0" * int(seconds * rate))
-    return buffer.getvalue()
 
 
 def free_port() -> int:
