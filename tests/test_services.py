@@ -1109,113 +1109,168 @@ async def test_synthesize_default_voice(
     assert request.model == "s2.1-pro"
 
 
-async def test_synthesize_rejected_target(
+class _Places(NamedTuple):
+    """What a refused synthesize call is made from."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    allowed: Path
+    outside: Path
+
+
+def _other_platform_entity(p: _Places) -> dict[str, Any]:
+    return {"entity_id": er.async_get(p.hass).async_get_or_create("tts", "demo", "x").entity_id}
+
+
+def _stt_entity(p: _Places) -> dict[str, Any]:
+    registry = er.async_get(p.hass)
+    return {
+        "entity_id": registry.async_get_or_create(
+            "stt", DOMAIN, "stt-x", config_entry=p.entry
+        ).entity_id
+    }
+
+
+def _other_account_entity(p: _Places) -> dict[str, Any]:
+    other_entry = MockConfigEntry(domain=DOMAIN, title="Other account", unique_id="user-2")
+    other_entry.add_to_hass(p.hass)
+    registry = er.async_get(p.hass)
+    return {
+        "entity_id": registry.async_get_or_create(
+            "tts", DOMAIN, "other-subentry", config_entry=other_entry
+        ).entity_id
+    }
+
+
+def _target_through_a_link(p: _Places) -> dict[str, Any]:
+    (p.allowed / "linkdir").symlink_to(p.outside, target_is_directory=True)
+    return {"filename": str(p.allowed / "linkdir" / "x.mp3")}
+
+
+def _refused_stored_settings(p: _Places) -> dict[str, Any]:
+    # A voice whose stored settings the API would refuse (the entry reloads with them).
+    (subentry,) = p.entry.subentries.values()
+    p.hass.config_entries.async_update_subentry(
+        p.entry, subentry, data={**subentry.data, "speed": 5.0}
+    )
+    return {"entity_id": _tts_entity(p.hass, p.entry)}
+
+
+# synthesize refused before any audio is paid for: (what the call changes, made from the
+# places; the translation key, None for the schema's own refusal; which fields of the change
+# the error names). Every bad target: test_files.py.
+type SynthesizeChange = Callable[[_Places], dict[str, Any]]
+SYNTHESIZE_REFUSALS: dict[str, tuple[SynthesizeChange, str | None, tuple[str, ...]]] = {
+    # Only this account's own TTS entities lend their voice.
+    "unknown entity": (
+        lambda _: {"entity_id": "tts.does_not_exist"}, "not_a_voice_entity", ("entity_id",)
+    ),
+    "another platform's TTS entity": (
+        _other_platform_entity, "not_a_voice_entity", ("entity_id",)
+    ),
+    "a speech-to-text entity": (_stt_entity, "not_a_voice_entity", ("entity_id",)),
+    "another account's voice": (_other_account_entity, "entity_not_in_entry", ("entity_id",)),
+    "empty message": (lambda _: {"message": "   "}, "empty_message", ()),
+    "speed out of range": (lambda _: {"speed": 3}, None, ()),
+    "target through a link out": (_target_through_a_link, "path_not_allowed", ()),
+    "stored settings the API refuses": (_refused_stored_settings, "invalid_voice_settings", ()),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SYNTHESIZE_REFUSALS)
+async def test_synthesize_refused_then_recovery(
     hass: HomeAssistant,
+    *,
     emulator: FishAudioEmulator,
     entry: MockConfigEntry,
     allowed_dir: Path,
     outside_dir: Path,
+    case: str,
 ) -> None:
-    """The target is checked before any audio is paid for (every case: test_files.py)."""
-    (allowed_dir / "linkdir").symlink_to(outside_dir, target_is_directory=True)
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "synthesize",
-            {
-                "config_entry_id": entry.entry_id,
-                "message": "Hi",
-                "filename": str(allowed_dir / "linkdir" / "x.mp3"),
-            },
-        )
-    assert_translated(err.value, "path_not_allowed")
+    """Each refusal comes before any audio is paid for and writes nothing; a good call then
+    writes the file."""
+    change, key, named = SYNTHESIZE_REFUSALS[case]
+    target = allowed_dir / "x.mp3"
+    good = {"config_entry_id": entry.entry_id, "message": "Hi", "filename": str(target)}
+    data = change(_Places(hass, entry, allowed_dir, outside_dir))
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError if key else vol.Invalid) as err:
+        await call(hass, "synthesize", {**good, **data})
+    if key is not None:
+        assert isinstance(err.value, ServiceValidationError)
+        assert_translated(err.value, key, **{name: data[name] for name in named})
     assert not posts(emulator, "/v1/tts")
+    assert not [path for path in allowed_dir.rglob("*") if path.is_file()]
     assert not list(outside_dir.iterdir())
 
-
-async def test_synthesize_entity_checks(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
-) -> None:
-    """Only this account's own TTS entities lend their voice."""
-    registry = er.async_get(hass)
-    other_platform = registry.async_get_or_create("tts", "demo", "x").entity_id
-    other_entry = MockConfigEntry(domain=DOMAIN, title="Other account", unique_id="user-2")
-    other_entry.add_to_hass(hass)
-    other_account = registry.async_get_or_create(
-        "tts", DOMAIN, "other-subentry", config_entry=other_entry
-    ).entity_id
-    stt = registry.async_get_or_create("stt", DOMAIN, "stt-x", config_entry=entry).entity_id
-    data = {
-        "config_entry_id": entry.entry_id,
-        "message": "Hi",
-        "filename": str(allowed_dir / "x.mp3"),
-    }
-    for entity_id, key in [
-        ("tts.does_not_exist", "not_a_voice_entity"),
-        (other_platform, "not_a_voice_entity"),
-        (stt, "not_a_voice_entity"),
-        (other_account, "entity_not_in_entry"),
-    ]:
-        with pytest.raises(ServiceValidationError) as err:
-            await call(hass, "synthesize", {**data, "entity_id": entity_id})
-        assert_translated(err.value, key, entity_id=entity_id)
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "synthesize", {**data, "message": "   "})
-    assert_translated(err.value, "empty_message")
-    with pytest.raises(vol.Invalid):
-        await call(hass, "synthesize", {**data, "speed": 3})
-    assert not posts(emulator, "/v1/tts")
-    assert not list(allowed_dir.iterdir())
+    result = await call(hass, "synthesize", good)
+    assert result["bytes"] == target.stat().st_size > 0
+    assert len(posts(emulator, "/v1/tts")) == 1
 
 
-@pytest.mark.parametrize(
-    ("fault", "key"),
-    [
-        ("402", "insufficient_credit"),
-        ("401", "auth_failed"),
-        ("unknown_voice", "voice_not_found"),
-        ("truncate", None),
-    ],
-)
+def _revoke_key(emulator: FishAudioEmulator) -> None:
+    emulator.state.revoke_api_key(TEST_API_KEY)
+
+
+def _unknown_reference(emulator: FishAudioEmulator) -> None:
+    emulator.state.unknown_reference_status = 404
+
+
+# synthesize failing at the API: (the fault, how it goes away, the voice asked for, the
+# translation key and placeholders).
+type EmulatorChange = Callable[[FishAudioEmulator], None]
+SYNTHESIZE_FAILURES: dict[str, tuple[EmulatorChange, EmulatorChange, str, str, dict[str, str]]] = {
+    "402": (
+        _no_credit, lambda emulator: setattr(emulator.state, "credit", Decimal(10)),
+        OWN_PRIVATE, "insufficient_credit", {},
+    ),
+    "401": (
+        _revoke_key, lambda emulator: emulator.state.add_api_key(TEST_API_KEY),
+        OWN_PRIVATE, "auth_failed", {},
+    ),
+    "unknown voice (404)": (
+        _unknown_reference, lambda _: None, UNKNOWN_VOICE,
+        "voice_not_found", {"voice_id": UNKNOWN_VOICE},
+    ),
+    # Broken off after some audio was written to the temporary file.
+    "broken off": (
+        lambda emulator: emulator.faults.truncate("POST /v1/tts", after_bytes=3000),
+        lambda emulator: emulator.faults.clear(),
+        OWN_PRIVATE, "cannot_connect", {},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SYNTHESIZE_FAILURES)
 async def test_synthesize_failure_leaves_no_file(
     hass: HomeAssistant,
     *,
     emulator: FishAudioEmulator,
     entry: MockConfigEntry,
     allowed_dir: Path,
-    fault: str,
-    key: str | None,
+    case: str,
 ) -> None:
-    """API failures are translated, and neither the file nor a temporary file is left."""
-    voice_id = OWN_PRIVATE
-    match fault:
-        case "402":
-            emulator.state.credit = 0
-        case "401":
-            emulator.state.revoke_api_key("test-key")
-        case "unknown_voice":
-            emulator.state.unknown_reference_status = 404
-            voice_id = UNKNOWN_VOICE
-        case _:
-            emulator.faults.truncate("POST /v1/tts", after_bytes=3000)
+    """API failures are translated, and neither the file nor a temporary file is left; with
+    the cause gone the same call writes the file."""
+    inject, restore, voice_id, key, placeholders = SYNTHESIZE_FAILURES[case]
+    target = allowed_dir / "x.wav"
+    data = {
+        "config_entry_id": entry.entry_id,
+        "message": "A sentence long enough to be streamed in several chunks of audio.",
+        "filename": str(target),
+        "voice_id": voice_id,
+        "format": "wav",
+    }
+    inject(emulator)
     with pytest.raises(HomeAssistantError) as err:
-        await call(
-            hass,
-            "synthesize",
-            {
-                "config_entry_id": entry.entry_id,
-                "message": "A sentence long enough to be streamed in several chunks of audio.",
-                "filename": str(allowed_dir / "x.wav"),
-                "voice_id": voice_id,
-                "format": "wav",
-            },
-        )
-    assert err.value.translation_domain == DOMAIN
-    if key is not None:
-        assert_translated(err.value, key)
-    if fault == "unknown_voice":
-        assert_translated(err.value, "voice_not_found", voice_id=UNKNOWN_VOICE)
+        await call(hass, "synthesize", data)
+    assert_translated(err.value, key, **placeholders)
     assert not list(allowed_dir.iterdir())
+
+    restore(emulator)
+    result = await call(hass, "synthesize", {**data, "voice_id": OWN_PRIVATE})
+    assert result["bytes"] == target.stat().st_size > 0
+    assert [p.name for p in allowed_dir.iterdir()] == ["x.wav"]
 
 
 async def test_synthesize_write_failure_leaves_no_file(
@@ -1246,29 +1301,6 @@ async def test_synthesize_write_failure_leaves_no_file(
     assert_translated(err.value, "write_failed", path=str(target))
     assert [p.name for p in allowed_dir.iterdir()] == ["race.wav"]
     assert target.is_dir()
-
-
-async def test_synthesize_invalid_stored_settings(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
-) -> None:
-    """A voice whose stored settings the API would refuse is a validation error."""
-    (subentry,) = entry.subentries.values()
-    entity_id = _tts_entity(hass, entry)
-    hass.config_entries.async_update_subentry(entry, subentry, data={**subentry.data, "speed": 5.0})
-    await hass.async_block_till_done()
-    with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass,
-            "synthesize",
-            {
-                "config_entry_id": entry.entry_id,
-                "entity_id": entity_id,
-                "message": "Hi",
-                "filename": str(allowed_dir / "x.mp3"),
-            },
-        )
-    assert_translated(err.value, "invalid_voice_settings")
-    assert not posts(emulator, "/v1/tts")
 
 
 async def test_names_too_long(
