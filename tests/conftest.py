@@ -13,10 +13,17 @@ from unittest.mock import patch
 import wave
 
 from homeassistant.components import conversation, stt, tts
-from homeassistant.components.assist_pipeline import Pipeline, async_create_default_pipeline
+from homeassistant.components.assist_pipeline import (
+    Pipeline,
+    PipelineEvent,
+    PipelineInput,
+    PipelineRun,
+    PipelineStage,
+    async_create_default_pipeline,
+)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import Context, HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import chat_session, device_registry as dr, entity_registry as er, intent
 from homeassistant.setup import async_setup_component
@@ -412,6 +419,30 @@ async def async_assist_pipeline(
     )
     assert pipeline is not None  # None: an engine does not offer the pipeline's language
     return pipeline
+
+
+async def async_spoken_reply(
+    hass: HomeAssistant,
+    pipeline: Pipeline,
+    session: chat_session.ChatSession,
+    event_callback: Callable[[PipelineEvent], None],
+) -> PipelineInput:
+    """Return a validated Assist run of `pipeline` from a typed request to its spoken reply
+    (the intent stage asks the conversation agent, which a test stands in for)."""
+    pipeline_input = PipelineInput(
+        intent_input="Tell me something long",
+        session=session,
+        run=PipelineRun(
+            hass,
+            context=Context(),
+            pipeline=pipeline,
+            start_stage=PipelineStage.INTENT,
+            end_stage=PipelineStage.TTS,
+            event_callback=event_callback,
+        ),
+    )
+    await pipeline_input.validate()
+    return pipeline_input
 
 
 def user_error_key(err: BaseException | None) -> str:

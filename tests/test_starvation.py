@@ -17,15 +17,9 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from homeassistant.components import conversation, stt, tts
-from homeassistant.components.assist_pipeline import (
-    PipelineEvent,
-    PipelineEventType,
-    PipelineInput,
-    PipelineRun,
-    PipelineStage,
-)
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import chat_session
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -34,7 +28,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.fish_audio_suite.const import DOMAIN
 from emulator import FishAudioEmulator
 
-from .conftest import async_assist_pipeline, make_wav, streaming_agent, transcribe_pcm
+from .conftest import (
+    async_assist_pipeline,
+    async_spoken_reply,
+    make_wav,
+    streaming_agent,
+    transcribe_pcm,
+)
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -84,19 +84,7 @@ async def test_live_replies_do_not_starve_other_calls(
                 urls.put_nowait(event.data["tts_output"]["url"])
 
         with chat_session.async_get_chat_session(hass) as session:
-            pipeline_input = PipelineInput(
-                intent_input="Tell me something long",
-                session=session,
-                run=PipelineRun(
-                    hass,
-                    context=Context(),
-                    pipeline=pipeline,
-                    start_stage=PipelineStage.INTENT,
-                    end_stage=PipelineStage.TTS,
-                    event_callback=on_event,
-                ),
-            )
-            await pipeline_input.validate()
+            pipeline_input = await async_spoken_reply(hass, pipeline, session, on_event)
             run = asyncio.create_task(pipeline_input.execute())
             response = await http.get(await urls.get())
             assert response.status == 200

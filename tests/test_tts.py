@@ -11,17 +11,11 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation, media_source, tts
-from homeassistant.components.assist_pipeline import (
-    PipelineEvent,
-    PipelineEventType,
-    PipelineInput,
-    PipelineRun,
-    PipelineStage,
-)
+from homeassistant.components.assist_pipeline import PipelineEvent, PipelineEventType
 from homeassistant.components.tts.const import DATA_COMPONENT, DOMAIN as TTS_DOMAIN
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     chat_session,
@@ -59,7 +53,13 @@ from emulator import FishAudioEmulator, RecordedRequest
 from emulator.voices import SEED_VOICE_IDS
 
 from .audio_probe import Clip
-from .conftest import async_assist_pipeline, async_proxy_clip, streaming_agent, voice_subentry_data
+from .conftest import (
+    async_assist_pipeline,
+    async_proxy_clip,
+    async_spoken_reply,
+    streaming_agent,
+    voice_subentry_data,
+)
 
 ENTITY_ID = "tts.narrator_text_to_speech"
 OWN_VOICE = SEED_VOICE_IDS["own_private"]
@@ -1237,19 +1237,7 @@ async def test_assist_pipeline_streams_llm_reply(
         streaming_agent(llm, "".join(deltas)),
         chat_session.async_get_chat_session(hass) as session,
     ):
-        pipeline_input = PipelineInput(
-            intent_input="Tell me something long",
-            session=session,
-            run=PipelineRun(
-                hass,
-                context=Context(),
-                pipeline=pipeline,
-                start_stage=PipelineStage.INTENT,
-                end_stage=PipelineStage.TTS,
-                event_callback=events.append,
-            ),
-        )
-        await pipeline_input.validate()
+        pipeline_input = await async_spoken_reply(hass, pipeline, session, events.append)
         await pipeline_input.execute()
 
     by_type = {event.type: event.data for event in events}
