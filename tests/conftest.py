@@ -8,6 +8,8 @@ import functools
 import io
 import json
 from pathlib import Path
+import subprocess
+import sys
 from typing import Any
 from unittest.mock import patch
 import wave
@@ -443,6 +445,21 @@ async def async_spoken_reply(
     )
     await pipeline_input.validate()
     return pipeline_input
+
+
+def run_benchmark(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <module> --smoke <args>`` from the repository's root, as
+    ``scripts/bench`` does; a failed run fails the test with the end of what it printed."""
+    done = subprocess.run(  # noqa: S603 - our own benchmark modules, fixed arguments
+        [sys.executable, "-m", module, "--smoke", *args],
+        cwd=INTEGRATION.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
 
 
 def user_error_key(err: BaseException | None) -> str:

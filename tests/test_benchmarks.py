@@ -9,14 +9,11 @@ there and has a figure. Speed is never asserted here (timed tests are flaky by n
 from __future__ import annotations
 
 import json
-from pathlib import Path
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import run_benchmark
 
 CLIENT_ROWS = [
     "tts_http.first",
@@ -54,26 +51,16 @@ CLIENT_TASKS += ["import_client"]
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run `python -m benchmarks --smoke` once and return its JSON results."""
     out = tmp_path_factory.mktemp("bench")
-    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--smoke",
-            "--sdk",
-            "auto",
-            "--output",
-            str(out / "RESULTS.md"),
-            "--json",
-            str(out / "results.json"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = run_benchmark(
+        "benchmarks",
+        "--sdk",
+        "auto",
+        "--output",
+        str(out / "RESULTS.md"),
+        "--json",
+        str(out / "results.json"),
         timeout=120,
-        check=False,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results: dict[str, Any] = json.loads((out / "results.json").read_text())
     results["stdout"] = done.stdout
     results["markdown_file"] = (out / "RESULTS.md").read_text()

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-import subprocess
-import sys
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import run_benchmark
 
 
 def test_hardening_benchmark_smoke() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.hardening", "--smoke"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=True,
-    )
+    result = run_benchmark("benchmarks.hardening", timeout=240)
     figures = json.loads(result.stdout)
     adaptive, fixed = figures["burst"]
     assert adaptive["mode"].startswith("adaptive")

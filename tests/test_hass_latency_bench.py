@@ -13,13 +13,11 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import run_benchmark
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -31,15 +29,7 @@ pytestmark = pytest.mark.timeout(600)
 def test_hass_latency_smoke(tmp_path: Path) -> None:
     """One repetition through a real Home Assistant: every row has a plausible figure."""
     out = tmp_path / "result.json"
-    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "benchmarks.hass_latency", "--smoke", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_benchmark("benchmarks.hass_latency", "--json", str(out), timeout=540)
     result: dict[str, Any] = json.loads(out.read_text())
     who = ["ours", "floor"] + ([] if result["builtin_note"] else ["builtin"])
     tts = {f"{case}/{name}" for case in ("mp3", "wav16k") for name in who}
@@ -62,14 +52,6 @@ def test_hass_latency_smoke(tmp_path: Path) -> None:
 
 def test_ha_ffmpeg_smoke() -> None:
     """The ffmpeg experiment (``scripts/bench ffmpeg``) runs every release's command to a WAV."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ha_ffmpeg", "--smoke"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_benchmark("benchmarks.ha_ffmpeg", timeout=120)
     rows = [line for line in done.stdout.splitlines() if line.startswith("| 2026.")]
     assert len(rows) == 5  # each ran and wrote 16 kHz mono 16-bit WAV (checked by the module)
