@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 import contextlib
 import functools
+import importlib.util
 import io
 import json
 from pathlib import Path
 import subprocess
 import sys
+from types import ModuleType
 from typing import Any
 from unittest.mock import patch
 import wave
@@ -445,6 +447,19 @@ async def async_spoken_reply(
     )
     await pipeline_input.validate()
     return pipeline_input
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (not a package) as the module ``name``."""
+    spec = importlib.util.spec_from_file_location(
+        name, INTEGRATION.parent.parent / "scripts" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # as an import does: dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_benchmark(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-import sys
 from types import ModuleType
 import zipfile
 
 import pytest
+
+from .conftest import load_script
 
 ROOT = Path(__file__).parent.parent
 
@@ -16,15 +16,7 @@ ROOT = Path(__file__).parent.parent
 @pytest.fixture(scope="module")
 def compat() -> ModuleType:
     """Import the guard script as a module."""
-    spec = importlib.util.spec_from_file_location(
-        "check_ha_compat", ROOT / "scripts" / "check_ha_compat.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_ha_compat"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_ha_compat")
 
 
 @pytest.fixture

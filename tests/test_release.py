@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 import re
 import shutil
 import subprocess
 import sys
-from types import ModuleType
 import zipfile
 
 import pytest
+
+from .conftest import load_script
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "fish_audio_suite"
 
 
-def _load_release() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("release", ROOT / "scripts" / "release.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["release"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-release = _load_release()
+release = load_script("release")
 URL = release.repository_url()
 SLUG = URL.removeprefix("https://github.com/")
 # Files a contributor or user reads that may name the repository.
