@@ -134,26 +134,60 @@ async def test_tts_validation(client: FishAudioClient, emulator: FishAudioEmulat
     assert emulator.requests == []
 
 
-@pytest.mark.parametrize(
-    ("preset", "cls"),
-    [
-        ("401-plain", FishAudioAuthenticationError),
-        ("402", FishAudioInsufficientCreditError),
-        ("422-detail", FishAudioRequestError),
-        ("500", FishAudioServerError),
-    ],
-)
-async def test_tts_errors_before_audio(
-    client: FishAudioClient, emulator: FishAudioEmulator, preset: str, cls: type[Exception]
+def _preset(name: str) -> Callable[[FishAudioEmulator], None]:
+    def inject(emulator: FishAudioEmulator) -> None:
+        emulator.faults.preset(ROUTE, name, times=None)
+
+    return inject
+
+
+# Faults before any audio: (the fault; the client's options; the error; how many requests
+# were made (429 is retried, the rest is not)).
+TTS_FAULTS: dict[
+    str, tuple[Callable[[FishAudioEmulator], None], dict[str, float], type[Exception], int]
+] = {
+    "401": (_preset("401-plain"), {}, FishAudioAuthenticationError, 1),
+    "402": (_preset("402"), {}, FishAudioInsufficientCreditError, 1),
+    "422": (_preset("422-detail"), {}, FishAudioRequestError, 1),
+    "500": (_preset("500"), {}, FishAudioServerError, 1),
+    "429 until the retries run out": (_preset("429"), {}, FishAudioRateLimitError, 4),
+    # The 200 arrived, so the text may have been billed: a retry would bill it twice.
+    "dropped before the audio": (
+        lambda emulator: emulator.faults.truncate(ROUTE, after_bytes=0, times=None),
+        {}, FishAudioConnectionError, 1,
+    ),
+    "200 without a body": (
+        lambda emulator: emulator.faults.http(
+            ROUTE, 200, body=b"", content_type="audio/mpeg", times=None
+        ),
+        {}, FishAudioInvalidResponseError, 1,
+    ),
+    "no header in time": (
+        lambda emulator: emulator.faults.latency(ROUTE, first_byte=1.0, times=None),
+        {"request_timeout": 0.2}, FishAudioTimeoutError, 1,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", TTS_FAULTS)
+async def test_tts_fault_then_recovery(
+    make_client: Callable[..., FishAudioClient], emulator: FishAudioEmulator, case: str
 ) -> None:
-    emulator.faults.preset(ROUTE, preset, times=None)
+    """Each fault is its error with no audio and no secret in it, after the requests it
+    deserves; with the fault gone the same client speaks."""
+    inject, options, cls, requests = TTS_FAULTS[case]
+    inject(emulator)
     received: list[bytes] = []
-    with pytest.raises(cls) as err:
-        async with contextlib.aclosing(client.tts(TEXT, TTSOptions())) as stream:
-            received.extend([chunk async for chunk in stream])
-    assert received == []
-    assert_no_secret(err.value)
-    assert len(emulator.requests) == 1
+    async with make_client(**options) as client:
+        with pytest.raises(cls) as err:
+            async with contextlib.aclosing(client.tts(TEXT, TTSOptions())) as stream:
+                received.extend([chunk async for chunk in stream])
+        assert received == []
+        assert_no_secret(err.value)
+        assert len(emulator.requests) == requests
+
+        emulator.faults.clear()
+        assert await collect(client, TTSOptions())
 
 
 async def test_tts_zero_credit(client: FishAudioClient, emulator: FishAudioEmulator) -> None:
@@ -179,23 +213,6 @@ async def test_tts_retried_before_audio(
     assert emulator.requests[0].body == emulator.requests[2].body
 
 
-async def test_tts_retries_exhausted(client: FishAudioClient, emulator: FishAudioEmulator) -> None:
-    emulator.faults.preset(ROUTE, "429", times=None)
-    with pytest.raises(FishAudioRateLimitError):
-        await collect(client, TTSOptions())
-    assert len(emulator.requests) == 4
-
-
-async def test_tts_drop_before_audio_is_not_retried(
-    client: FishAudioClient, emulator: FishAudioEmulator
-) -> None:
-    # The 200 arrived, so the text may have been billed: a retry would bill it twice.
-    emulator.faults.truncate(ROUTE, after_bytes=0)
-    with pytest.raises(FishAudioConnectionError):
-        await collect(client, TTSOptions())
-    assert len(emulator.requests) == 1
-
-
 async def test_tts_drop_after_audio_is_not_retried(
     client: FishAudioClient, emulator: FishAudioEmulator
 ) -> None:
@@ -205,23 +222,6 @@ async def test_tts_drop_after_audio_is_not_retried(
     with pytest.raises(FishAudioConnectionError):
         await drain(stream, received)
     assert 0 < len(b"".join(received)) <= 600
-    assert len(emulator.requests) == 1
-
-
-async def test_tts_empty_answer(client: FishAudioClient, emulator: FishAudioEmulator) -> None:
-    emulator.faults.http(ROUTE, 200, body=b"", content_type="audio/mpeg")
-    with pytest.raises(FishAudioInvalidResponseError):
-        await collect(client, TTSOptions())
-    assert len(emulator.requests) == 1
-
-
-async def test_tts_header_timeout(
-    make_client: Callable[..., FishAudioClient], emulator: FishAudioEmulator
-) -> None:
-    emulator.faults.latency(ROUTE, first_byte=1.0, times=None)
-    async with make_client(request_timeout=0.2) as client:
-        with pytest.raises(FishAudioTimeoutError):
-            await collect(client, TTSOptions())
     assert len(emulator.requests) == 1
 
 
