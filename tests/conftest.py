@@ -477,6 +477,15 @@ def run_benchmark(module: str, *args: str, timeout: float) -> subprocess.Complet
     return done
 
 
+def assert_disabled_by_integration(hass: HomeAssistant, *entity_ids: str) -> None:
+    """Each entity is registered and disabled until the user enables it."""
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        entry = registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, entity_id
+
+
 def user_error_key(err: BaseException | None) -> str:
     """The translation key a user meets; a failed update (``update_failed``) names its
     cause's, the key the same client error has everywhere else."""

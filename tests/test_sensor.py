@@ -12,6 +12,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from emulator import FishAudioEmulator, PackageState
 
+from .conftest import assert_disabled_by_integration
+
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 USAGE_TRANSLATION_KEYS = {
@@ -49,9 +51,7 @@ async def test_sensors_without_package(
     assert state is not None
     assert Decimal(state.state) == emulator.state.credit
     # Its registry entry and attributes are in test_snapshots.py.
-    top_up = registry.async_get("sensor.fish_audio_cumulative_top_up")
-    assert top_up is not None
-    assert top_up.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert_disabled_by_integration(hass, "sensor.fish_audio_cumulative_top_up")
 
 
 async def test_sensors_with_package(
@@ -67,11 +67,9 @@ async def test_sensors_with_package(
     state = hass.states.get("sensor.fish_audio_package_balance")
     assert state is not None
     assert state.state == "640"
-    registry = er.async_get(hass)
-    for disabled in ("sensor.fish_audio_package_total", "sensor.fish_audio_package_ends"):
-        entry = registry.async_get(disabled)
-        assert entry is not None
-        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert_disabled_by_integration(
+        hass, "sensor.fish_audio_package_total", "sensor.fish_audio_package_ends"
+    )
 
     emulator.state.credit = Decimal("3.21")
     emulator.state.package = None

@@ -47,7 +47,7 @@ from custom_components.fish_audio_suite.usage import (
 from emulator import FishAudioEmulator
 from emulator.audio import pcm_samples
 
-from .conftest import wav_bytes
+from .conftest import assert_disabled_by_integration, wav_bytes
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -167,10 +167,7 @@ async def test_sensors(hass: HomeAssistant, init_integration: MockConfigEntry) -
         "sensor.fish_audio_synthesized_characters_s2_1_pro_free",
         "sensor.fish_audio_synthesized_characters_s2_pro",
     ]
-    for entity_id in breakdown:
-        entity = registry.async_get(entity_id)
-        assert entity is not None
-        assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert_disabled_by_integration(hass, *breakdown)
 
 
 async def test_counts_mixed_calls(
