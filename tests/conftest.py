@@ -486,6 +486,26 @@ def assert_disabled_by_integration(hass: HomeAssistant, *entity_ids: str) -> Non
         assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, entity_id
 
 
+async def async_setup_with_sensors_enabled(
+    hass: HomeAssistant, entry: MockConfigEntry, *keys: str
+) -> None:
+    """Set the account up with the sensors of ``keys`` (unique id ``<entry id>_<key>``, off
+    by default) already enabled, as a user who turned them on."""
+    registry = er.async_get(hass)
+    entry.add_to_hass(hass)
+    for key in keys:
+        registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{entry.entry_id}_{key}",
+            config_entry=entry,
+            suggested_object_id=f"fish_audio_{key.replace('.', '_').replace('-', '_')}",
+            disabled_by=None,
+        )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 def user_error_key(err: BaseException | None) -> str:
     """The translation key a user meets; a failed update (``update_failed``) names its
     cause's, the key the same client error has everywhere else."""

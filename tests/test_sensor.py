@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from emulator import FishAudioEmulator, PackageState
 
-from .conftest import assert_disabled_by_integration
+from .conftest import assert_disabled_by_integration, async_setup_with_sensors_enabled
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -89,19 +89,9 @@ async def test_disabled_sensors_values(
 ) -> None:
     """Enabled by the user, the less-used sensors show their values."""
     emulator.state.package = PACKAGE
-    registry = er.async_get(hass)
-    config_entry.add_to_hass(hass)
-    for key in ("cumulative_top_up", "package_total", "package_ends"):
-        registry.async_get_or_create(
-            "sensor",
-            "fish_audio_suite",
-            f"{config_entry.entry_id}_{key}",
-            config_entry=config_entry,
-            suggested_object_id=f"fish_audio_{key}",
-            disabled_by=None,
-        )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await async_setup_with_sensors_enabled(
+        hass, config_entry, "cumulative_top_up", "package_total", "package_ends"
+    )
     values = {
         key: hass.states.get(f"sensor.fish_audio_{key}")
         for key in ("cumulative_top_up", "package_total", "package_ends")

@@ -47,7 +47,7 @@ from custom_components.fish_audio_suite.usage import (
 from emulator import FishAudioEmulator
 from emulator.audio import pcm_samples
 
-from .conftest import assert_disabled_by_integration, wav_bytes
+from .conftest import assert_disabled_by_integration, async_setup_with_sensors_enabled, wav_bytes
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -261,23 +261,13 @@ async def test_free_model_and_breakdown(
     hass: HomeAssistant, emulator: FishAudioEmulator, config_entry: MockConfigEntry
 ) -> None:
     """The free model counts characters at no cost; per-model sensors show the split."""
-    registry = er.async_get(hass)
-    config_entry.add_to_hass(hass)
-    for key in (
+    await async_setup_with_sensors_enabled(
+        hass,
+        config_entry,
         "synthesized_characters_s2.1-pro-free",
         "estimated_cost_s2.1-pro",
         "estimated_cost_s1",
-    ):
-        registry.async_get_or_create(
-            "sensor",
-            DOMAIN,
-            f"{config_entry.entry_id}_{key}",
-            config_entry=config_entry,
-            suggested_object_id=f"fish_audio_{key.replace('.', '_').replace('-', '_')}",
-            disabled_by=None,
-        )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    )
 
     credit_before = emulator.state.credit
     await speak(hass, "Kostenlos gesprochen.", model="s2.1-pro-free")
