@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 import json
@@ -575,46 +575,84 @@ class _RemoteSource(MediaSource):
         return PlayMedia("https://example.com/stream.mp3", "audio/mpeg")
 
 
-async def test_media_source_errors(
-    hass: HomeAssistant,
-    emulator: FishAudioEmulator,
-    entry: MockConfigEntry,
-    media_dir: Path,
-    outside_dir: Path,
-) -> None:
-    """Unresolvable, remote and escaping media are refused with clear errors."""
-    data = {"config_entry_id": entry.entry_id}
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "transcribe", {**data, "audio": "media-source://media_source/nope/x.wav"})
-    assert_translated(
-        err.value, "media_unresolvable", media_id="media-source://media_source/nope/x.wav"
-    )
+class _Media(NamedTuple):
+    """Where a refused recording comes from."""
 
+    hass: HomeAssistant
+    media: Path  # the "local" media folder
+    allowed: Path
+    outside: Path
+
+
+async def _remote_media(m: _Media) -> str:
     # A media source of another integration, registered as integrations do: through the
     # media_source platform of a loaded integration.
     async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
         return _RemoteSource("remote_test")
 
-    mock_integration(hass, MockModule("remote_test"))
+    mock_integration(m.hass, MockModule("remote_test"))
     mock_platform(
-        hass,
+        m.hass,
         "remote_test.media_source",
         SimpleNamespace(async_get_media_source=async_get_media_source),
     )
-    assert await async_setup_component(hass, "remote_test", {})
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "transcribe", {**data, "audio": "media-source://remote_test/stream"})
-    assert_translated(err.value, "media_not_local", media_id="media-source://remote_test/stream")
+    assert await async_setup_component(m.hass, "remote_test", {})
+    return "media-source://remote_test/stream"
 
-    secret = outside_dir / "secret.wav"
+
+async def _media_linking_out(m: _Media) -> str:
+    secret = m.outside / "secret.wav"
     make_wav(secret)
-    (media_dir / "escape.wav").symlink_to(secret)
+    (m.media / "escape.wav").symlink_to(secret)
+    return "media-source://media_source/local/escape.wav"
+
+
+async def _too_large(m: _Media) -> str:
+    return str(sparse_file(m.allowed / "long.wav", ASR_MAX_BYTES + 1))
+
+
+async def _unresolvable(_: _Media) -> str:
+    return "media-source://media_source/nope/x.wav"
+
+
+# transcribe refused before the upload: (the recording, made from the places; the key;
+# which placeholders name the recording, and the others).
+TRANSCRIBE_REFUSALS: dict[
+    str, tuple[Callable[[_Media], Awaitable[str]], str, tuple[str, ...], dict[str, str]]
+] = {
+    "unresolvable media": (_unresolvable, "media_unresolvable", ("media_id",), {}),
+    "remote media": (_remote_media, "media_not_local", ("media_id",), {}),
+    "media linking out": (_media_linking_out, "path_not_allowed", (), {}),
+    # Above the API's 20 MB limit.
+    "too large": (_too_large, "file_too_large", ("path",), {"max_mb": "20"}),
+}
+
+
+@pytest.mark.parametrize("case", TRANSCRIBE_REFUSALS)
+async def test_transcribe_refused_then_recovery(
+    hass: HomeAssistant,
+    *,
+    emulator: FishAudioEmulator,
+    entry: MockConfigEntry,
+    media_dir: Path,
+    allowed_dir: Path,
+    outside_dir: Path,
+    sample: Path,
+    case: str,
+) -> None:
+    """Unresolvable, remote, escaping and oversized recordings are refused with clear
+    errors before anything is uploaded; a good recording is then transcribed."""
+    make, key, naming, placeholders = TRANSCRIBE_REFUSALS[case]
+    audio = await make(_Media(hass, media_dir, allowed_dir, outside_dir))
+    data = {"config_entry_id": entry.entry_id}
     with pytest.raises(ServiceValidationError) as err:
-        await call(
-            hass, "transcribe", {**data, "audio": "media-source://media_source/local/escape.wav"}
-        )
-    assert_translated(err.value, "path_not_allowed")
+        await call(hass, "transcribe", {**data, "audio": audio})
+    assert_translated(err.value, key, **dict.fromkeys(naming, audio), **placeholders)
     assert not posts(emulator, "/v1/asr")
+
+    result = await call(hass, "transcribe", {**data, "audio": str(sample)})
+    assert result["text"]
+    assert len(posts(emulator, "/v1/asr")) == 1
 
 
 async def test_media_source_not_loaded(
@@ -996,17 +1034,6 @@ async def test_transcribe_without_timestamps_or_language(
     assert result["duration"] == pytest.approx(2.0)
     (request,) = posts(emulator, "/v1/asr")
     assert request.decoded == {"audio": data, "ignore_timestamps": True}
-
-
-async def test_transcribe_oversize(
-    hass: HomeAssistant, emulator: FishAudioEmulator, entry: MockConfigEntry, allowed_dir: Path
-) -> None:
-    """Audio above the API's 20 MB limit is refused before upload."""
-    big = sparse_file(allowed_dir / "long.wav", ASR_MAX_BYTES + 1)
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "transcribe", {"config_entry_id": entry.entry_id, "audio": str(big)})
-    assert_translated(err.value, "file_too_large", path=str(big), max_mb="20")
-    assert not posts(emulator, "/v1/asr")
 
 
 # -------------------------------------------------------------------- synthesize
