@@ -314,18 +314,35 @@ async def test_credit_issue_ignores_a_read_from_before_the_refusal(
     assert _credit_issue(hass, init_integration) is None
 
 
+@pytest.mark.parametrize(
+    "credit",
+    [
+        '"' + "9" * 1_000_000 + '"',  # a million digits: abs() of it overflows the context
+        '"-' + "9" * 1_000_000 + '"',
+        "1e999999",
+        '"1000000000000"',  # exactly the bound
+        '"NaN"',
+    ],
+    ids=["million digits", "minus a million digits", "huge exponent", "a trillion", "NaN"],
+)
 async def test_implausible_credit_is_refused(
-    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, emulator: FishAudioEmulator, init_integration: MockConfigEntry, credit: str
 ) -> None:
-    """A credit of millions of digits never reaches a sensor or the issue's text."""
+    """An implausible credit is the translated `invalid_response`, never a sensor value or the
+    issue's text; the next plausible read recovers."""
     coordinator = init_integration.runtime_data.coordinator
-    body = '{"_id": "c", "user_id": "user-1", "credit": "' + "9" * 1_000_000 + '"}'
+    body = '{"_id": "c", "user_id": "user-1", "credit": ' + credit + "}"
     emulator.faults.http(
         "GET /wallet/self/api-credit", 200, body=body, content_type="application/json"
     )
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
+    assert user_error_key(coordinator.last_exception) == "invalid_response"
     assert coordinator.data.credit.credit == Decimal(10)  # the last good value is kept
+
+    emulator.faults.clear()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
 
 
 async def test_voice_devices_follow_subentries(

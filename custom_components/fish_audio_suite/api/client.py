@@ -615,8 +615,9 @@ class FishAudioClient(HTTPClientBase):
         data = await self._request("GET", PATH_CREDIT, params=params)
         credit = _parse(Credit, data)
         # A balance of 50 million digits (or NaN) would flow into sensors and the repair
-        # issue's text: no real account holds a trillion dollars.
-        if not credit.credit.is_finite() or abs(credit.credit) >= CREDIT_MAX:
+        # issue's text: no real account holds a trillion dollars. copy_abs, not abs(): abs()
+        # rounds to the context's precision, which overflows for an exponent past its Emax.
+        if not credit.credit.is_finite() or credit.credit.copy_abs() >= CREDIT_MAX:
             raise FishAudioInvalidResponseError(
                 "The credit in the answer is not a plausible amount"
             )
