@@ -95,6 +95,16 @@ async def _once(text: str) -> AsyncGenerator[str]:
     yield text
 
 
+async def _stream_with(hass: HomeAssistant, options: dict[str, Any]) -> tuple[str, bytes]:
+    """Stream one sentence with the entity's defaults and ``options``; its extension and audio."""
+    entity = _entity(hass)
+    assert entity.default_options is not None
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", {**entity.default_options, **options}, _once(SENTENCE))
+    )
+    return response.extension, b"".join([chunk async for chunk in response.data_gen])
+
+
 async def _drain(audio: AsyncGenerator[bytes]) -> None:
     async for _chunk in audio:
         pass
@@ -435,13 +445,8 @@ async def test_formats(
     sample_rate: int | None,
 ) -> None:
     """The extension returned is the format Fish Audio actually produced."""
-    entity = _entity(hass)
-    assert entity.default_options is not None
-    response = await entity.async_stream_tts_audio(
-        TTSAudioRequest("en", {**entity.default_options, **options}, _once(SENTENCE))
-    )
-    assert response.extension == extension
-    audio = b"".join([chunk async for chunk in response.data_gen])
+    made, audio = await _stream_with(hass, options)
+    assert made == extension
     assert audio
     if magic:
         assert audio.startswith(magic)
@@ -498,13 +503,8 @@ async def test_preferred_bitrate(
     fields: dict[str, Any],
 ) -> None:
     """preferred_bitrate (kbps) becomes Fish Audio's own bitrate where the API has it."""
-    entity = _entity(hass)
-    assert entity.default_options is not None
-    response = await entity.async_stream_tts_audio(
-        TTSAudioRequest("en", {**entity.default_options, **options}, _once(SENTENCE))
-    )
-    assert response.extension == extension
-    audio = b"".join([chunk async for chunk in response.data_gen])
+    made, audio = await _stream_with(hass, options)
+    assert made == extension
     [request] = _tts_requests(emulator)
     assert request.decoded is not None
     assert {key: request.decoded[key] for key in fields} == fields
