@@ -8,7 +8,7 @@ with a translated error naming the model for a model that does not take it.
 
 from __future__ import annotations
 
-from dataclasses import fields
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def test_table_is_coherent() -> None:
     for backend, options_class in option_classes.items():
         keys = [setting.key for setting in voice_settings.settings_for(backend)]
         assert len(keys) == len(set(keys))
-        option_fields = {field.name for field in fields(options_class)}
+        option_fields = set(inspect.get_annotations(options_class))
         assert all(s.option in option_fields for s in voice_settings.settings_for(backend))
     for setting in VOICE_SETTINGS:
         if setting.default is not None:

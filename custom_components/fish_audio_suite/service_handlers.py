@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 import contextlib
-from dataclasses import replace
+from copy import replace
 import hashlib
 from pathlib import Path
 import re

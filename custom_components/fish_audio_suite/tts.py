@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
+from copy import replace
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from homeassistant.components import tts as ha_tts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,7 +15,9 @@ from custom_components.fish_audio_suite.api import (
     ASRResult,
     ASRSegment,
     Credit,
+    FlushPolicy,
     Package,
+    ReferenceAudio,
     TimestampEvent,
     TTSOptions,
     Voice,
@@ -249,6 +252,30 @@ def test_tts_options_valid_edges() -> None:
     assert options.to_request("x", include_none=False)["sample_rate"] == 48000
     assert options.as_dict()["opus_bitrate"] == 24000
     json.dumps(options.as_dict())
+
+
+def test_request_settings_are_frozen_values_checked_on_every_copy() -> None:
+    """TTSOptions, ReferenceAudio and FlushPolicy behave as frozen keyword-only values; a
+    copy with changes (`copy.replace`, as Home Assistant's side makes) is checked again."""
+    reference = ReferenceAudio(audio=b"RIFF", text="Hi")
+    options = TTSOptions(reference_id="voice", references=(reference,))
+    assert options == TTSOptions(
+        reference_id="voice", references=(ReferenceAudio(audio=b"RIFF", text="Hi"),)
+    )
+    assert hash(options) == hash(TTSOptions(reference_id="voice", references=(reference,)))
+    assert options != TTSOptions(reference_id="other")
+    assert repr(reference) == "ReferenceAudio(audio=b'RIFF', text='Hi')"
+    faster = copy.replace(options, speed=1.5)
+    assert (faster.speed, faster.reference_id, options.speed) == (1.5, "voice", 1.0)
+    with pytest.raises(ValueError, match="speed"):
+        copy.replace(options, speed=9.0)
+    with pytest.raises(ValueError, match="pause"):
+        copy.replace(FlushPolicy(), pause=-1.0)
+    with pytest.raises(FrozenInstanceError):
+        options.speed = 2.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        TTSOptions("s1")  # type: ignore[call-arg]
+    assert reference.as_dict() == {"audio": "<4 bytes>", "text": "Hi"}
 
 
 # --- the declarative models themselves (`_Model`, `wire`) ---

@@ -9,9 +9,10 @@ Every answer model is declared once, as its fields: a field's type says how the 
 value is read (`_READERS`), `wire()` names another reader or wire key where the type alone
 does not say it, and one decoder (`_Model.from_dict`) reads them all. A value that is
 missing or not usable leaves the field's default; a field without a default is required
-and its absence is a `ValueError`. The models are plain frozen classes rather than
-dataclasses: `@dataclass` writes and compiles code for every class at import (about 0.5 ms
-each, measured in benchmarks/README.md), `_Model` needs none.
+and its absence is a `ValueError`. The models and the request settings (`TTSOptions`,
+`ReferenceAudio`, `FlushPolicy`) are plain frozen classes (`_Frozen`) rather than dataclasses:
+`@dataclass` writes and compiles code for every class at import (0.4-1.0 ms each, measured in
+benchmarks/README.md), `_Frozen` needs none. Copy one with changes by `copy.replace`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from dataclasses import FrozenInstanceError, dataclass, fields
+from dataclasses import FrozenInstanceError
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import inspect
 import math
-from typing import Any, ClassVar, Literal, Self, cast, dataclass_transform
+from typing import Any, ClassVar, Literal, Self, dataclass_transform
 
 from .const import (
     CHUNK_LENGTH_RANGE,
@@ -173,8 +174,8 @@ _READERS: dict[str, _Reader] = {
 }
 
 
-# _Wire and _Field are slotted classes, not NamedTuples: creating a NamedTuple class costs
-# about 0.13 ms at import, a plain class a tenth of it (benchmarks/README.md).
+# _Wire and the field records are slotted classes, not NamedTuples: creating a NamedTuple
+# class costs about 0.13 ms at import, a plain class a tenth of it (benchmarks/README.md).
 class _Wire:
     """How one field is read: which reader, from which keys (the first not null wins)."""
 
@@ -187,15 +188,24 @@ class _Wire:
 
 
 class _Field:
-    """One declared field of a model: its name, wire keys, reader and default."""
+    """One declared field of a frozen value: its name and default (_MISSING: required)."""
 
-    __slots__ = ("default", "keys", "name", "read")
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name = name
+        self.default = default
+
+
+class _WireField(_Field):
+    """A field of an answer model, with the wire keys and the reader it is decoded by."""
+
+    __slots__ = ("keys", "read")
 
     def __init__(self, name: str, keys: tuple[str, ...], read: _Reader, default: Any) -> None:
-        self.name = name
+        super().__init__(name, default)
         self.keys = keys
         self.read = read
-        self.default = default
 
 
 def wire(
@@ -215,7 +225,7 @@ def wire(
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, _Model | _JsonModel):
+    if isinstance(value, _Frozen):
         return value.as_dict()
     if isinstance(value, tuple):
         return [_jsonable(item) for item in value]
@@ -230,8 +240,12 @@ def _jsonable(value: Any) -> Any:
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(wire,))
-class _Model:
-    """A frozen model of a server answer, read from JSON by its declared fields."""
+class _Frozen:
+    """A frozen value with keyword-only fields, declared as annotated class attributes.
+
+    What a frozen keyword-only dataclass gives (value equality and hash, repr, `copy.replace`,
+    `__post_init__` checks), without the code `@dataclass` writes and compiles per class.
+    """
 
     _fields: ClassVar[tuple[_Field, ...]] = ()
 
@@ -244,10 +258,7 @@ class _Model:
                 continue
             declared = cls.__dict__.get(name, _MISSING)
             spec = declared if isinstance(declared, _Wire) else _Wire(None, (), declared)
-            read = spec.read or _READERS.get(annotation)
-            if read is None:
-                raise TypeError(f"{cls.__name__}.{name}: no reader for {annotation}")
-            found.append(_Field(name, spec.keys or (name,), read, spec.default))
+            found.append(cls._declare(name, annotation, spec))
             if spec.default is _MISSING:
                 if name in cls.__dict__:
                     delattr(cls, name)
@@ -255,8 +266,13 @@ class _Model:
                 setattr(cls, name, spec.default)
         cls._fields = tuple(found)
 
+    @classmethod
+    def _declare(cls, name: str, annotation: str, spec: _Wire) -> _Field:
+        """Return the field a declaration makes (a value is not read from JSON)."""
+        return _Field(name, spec.default)
+
     def __init__(self, **values: Any) -> None:
-        """Set every field from a keyword or its default."""
+        """Set every field from a keyword or its default, then check them."""
         state = vars(self)
         for field in self._fields:
             value = values.pop(field.name, field.default)
@@ -265,6 +281,62 @@ class _Model:
             state[field.name] = value
         if values:
             raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(values)}")
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        """Check the values once set (a subclass's own rules; none here)."""
+
+    def __replace__(self, **changes: Any) -> Self:
+        """Return a copy with `changes` applied (what `copy.replace` calls)."""
+        state = vars(self)
+        return type(self)(**{field.name: state[field.name] for field in self._fields} | changes)
+
+    def _values(self) -> tuple[Any, ...]:
+        state = vars(self)
+        return tuple(state[field.name] for field in self._fields)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data (amounts and datetimes as strings, audio as its size)."""
+        state = vars(self)
+        return {field.name: _jsonable(state[field.name]) for field in self._fields}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse: the value is frozen."""
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse: the value is frozen."""
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with equal fields."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        """Hash of the fields, as a frozen dataclass's."""
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        """Show the class and its fields."""
+        state = vars(self)
+        shown = ", ".join(f"{field.name}={state[field.name]!r}" for field in self._fields)
+        return f"{type(self).__name__}({shown})"
+
+
+class _Model(_Frozen):
+    """A frozen model of a server answer, read from JSON by its declared fields."""
+
+    _fields: ClassVar[tuple[_WireField, ...]] = ()
+
+    @classmethod
+    def _declare(cls, name: str, annotation: str, spec: _Wire) -> _WireField:
+        """Return the field with its reader (refused at class creation when there is none)."""
+        read = spec.read or _READERS.get(annotation)
+        if read is None:
+            raise TypeError(f"{cls.__name__}.{name}: no reader for {annotation}")
+        return _WireField(name, spec.keys or (name,), read, spec.default)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -291,54 +363,6 @@ class _Model:
             elif field.default is _MISSING:
                 raise ValueError(f"missing or unusable {field.keys[0]}")
         return cls(**values)
-
-    def __replace__(self, **changes: Any) -> Self:
-        """Return a copy with `changes` applied (what `copy.replace` calls)."""
-        state = vars(self)
-        return type(self)(**{field.name: state[field.name] for field in self._fields} | changes)
-
-    def _values(self) -> tuple[Any, ...]:
-        state = vars(self)
-        return tuple(state[field.name] for field in self._fields)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data (amounts and datetimes as strings, audio as its size)."""
-        state = vars(self)
-        return {field.name: _jsonable(state[field.name]) for field in self._fields}
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Refuse: the model is frozen."""
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        """Refuse: the model is frozen."""
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal fields."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        """Hash of the fields, as a frozen dataclass's."""
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        """Show the class and its fields."""
-        state = vars(self)
-        shown = ", ".join(f"{field.name}={state[field.name]!r}" for field in self._fields)
-        return f"{type(self).__name__}({shown})"
-
-
-class _JsonModel:
-    """A dataclass whose JSON form is its fields, in order, made JSON-ready."""
-
-    __slots__ = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(cast("Any", self))}
 
 
 # The `_id` of a document (OpenAPI), which some answers spell `id`.
@@ -458,8 +482,7 @@ def _check_choice(name: str, value: object, choices: tuple[object, ...]) -> None
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReferenceAudio(_JsonModel):
+class ReferenceAudio(_Frozen):
     """A recording and its transcript for zero-shot cloning (OpenAPI `ReferenceAudio`).
 
     Sent inline as msgpack binary, which is why the client never sends TTS as JSON.
@@ -476,8 +499,7 @@ class ReferenceAudio(_JsonModel):
             raise TypeError("reference text must be a string")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TTSOptions(_JsonModel):
+class TTSOptions(_Frozen):
     """Settings of a TTS request (HTTP, with timestamps, and live), validated on creation.
 
     Defaults are the SDK's (fish-audio-sdk 1.3.0 TTSConfig), except the model: s2.1-pro,
@@ -622,8 +644,7 @@ class TTSOptions(_JsonModel):
         return request
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FlushPolicy:
+class FlushPolicy(_Frozen):
     """When the live stream asks the server to synthesise the text buffered so far.
 
     Each flush makes the server synthesise a separate segment. Flushing the first sentence at
