@@ -97,6 +97,13 @@ from .models import (
 if TYPE_CHECKING:
     from types import TracebackType
 
+    # Only the type checker needs it (a Protocol class costs 0.06 ms at import); the bound
+    # of `_parse`'s type parameter is evaluated lazily.
+    class _Model(Protocol):
+        @classmethod
+        def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+
+
 _LOGGER = logging.getLogger(__name__)
 
 # The patterns are strings that `re` compiles on first use and keeps in its cache:
@@ -117,11 +124,6 @@ _SSE_TYPES = ("text/event-stream",)
 _SSE_SIZE_FACTOR = 4
 
 type _Body = bytes | Callable[[], aiohttp.FormData] | None
-
-
-class _Model(Protocol):
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self: ...  # pragma: no cover
 
 
 def _parse[M: _Model](model: type[M], data: Any) -> M:
