@@ -203,7 +203,8 @@ class _WireField(_Field):
     __slots__ = ("keys", "read")
 
     def __init__(self, name: str, keys: tuple[str, ...], read: _Reader, default: Any) -> None:
-        super().__init__(name, default)
+        self.name = name
+        self.default = default
         self.keys = keys
         self.read = read
 
@@ -257,19 +258,24 @@ class _Frozen:
             if annotation.startswith("ClassVar"):
                 continue
             declared = cls.__dict__.get(name, _MISSING)
-            spec = declared if isinstance(declared, _Wire) else _Wire(None, (), declared)
-            found.append(cls._declare(name, annotation, spec))
-            if spec.default is _MISSING:
-                if name in cls.__dict__:
+            if isinstance(declared, _Wire):
+                read, keys, default = declared.read, declared.keys, declared.default
+                # The declaration's default replaces it (none: no class attribute at all).
+                if default is _MISSING:
                     delattr(cls, name)
+                else:
+                    setattr(cls, name, default)
             else:
-                setattr(cls, name, spec.default)
+                read, keys, default = None, (), declared
+            found.append(cls._declare(name, annotation, read, keys, default))
         cls._fields = tuple(found)
 
     @classmethod
-    def _declare(cls, name: str, annotation: str, spec: _Wire) -> _Field:
-        """Return the field a declaration makes (a value is not read from JSON)."""
-        return _Field(name, spec.default)
+    def _declare(
+        cls, name: str, annotation: str, read: _Reader | None, keys: tuple[str, ...], default: Any
+    ) -> _Field:
+        """Return the field a declaration makes: a value keeps only its name and default."""
+        return _Field(name, default)
 
     def __init__(self, **values: Any) -> None:
         """Set every field from a keyword or its default, then check them."""
@@ -331,12 +337,14 @@ class _Model(_Frozen):
     _fields: ClassVar[tuple[_WireField, ...]] = ()
 
     @classmethod
-    def _declare(cls, name: str, annotation: str, spec: _Wire) -> _WireField:
+    def _declare(
+        cls, name: str, annotation: str, read: _Reader | None, keys: tuple[str, ...], default: Any
+    ) -> _WireField:
         """Return the field with its reader (refused at class creation when there is none)."""
-        read = spec.read or _READERS.get(annotation)
+        read = read or _READERS.get(annotation)
         if read is None:
             raise TypeError(f"{cls.__name__}.{name}: no reader for {annotation}")
-        return _WireField(name, spec.keys or (name,), read, spec.default)
+        return _WireField(name, keys or (name,), read, default)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
