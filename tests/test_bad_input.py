@@ -51,6 +51,12 @@ def _cases(allowed: Path) -> list[tuple[str, dict[str, Any], str | None]]:
         ),
         ("synthesize", {"message": "Hi", "filename": f"{allowed}/o\0.mp3"}, "path_not_allowed"),
         ("synthesize", {"message": "Hi", "filename": str(allowed / "o.mp3"), "speed": "inf"}, None),
+        # A speaker id of another shape, even one only a trailing newline away from an id.
+        (
+            "synthesize",
+            {"message": "Hi", "filename": str(allowed / "o.mp3"), "speakers": [OWN_PRIVATE + "\n"]},
+            None,
+        ),
         (
             "design_voice",
             {"instruction": "Calm", "seed": float("inf"), "folder": str(allowed)},
@@ -59,7 +65,7 @@ def _cases(allowed: Path) -> list[tuple[str, dict[str, Any], str | None]]:
     ]
 
 
-@pytest.mark.parametrize("index", range(16))
+@pytest.mark.parametrize("index", range(17))
 async def test_bad_action_input_is_refused_before_sending(
     hass: HomeAssistant,
     emulator: FishAudioEmulator,
@@ -69,7 +75,7 @@ async def test_bad_action_input_is_refused_before_sending(
 ) -> None:
     make_wav(allowed_dir / "sample.wav")
     cases = _cases(allowed_dir)
-    assert len(cases) == 16
+    assert len(cases) == 17
     service, data, key = cases[index]
     before = set(allowed_dir.iterdir())
     sent = len(emulator.requests)

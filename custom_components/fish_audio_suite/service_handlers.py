@@ -28,6 +28,7 @@ from .api import (
     Timeline,
     TTSOptions,
     VoiceDesignCandidate,
+    is_voice_id,
 )
 from .const import CONF_MODEL, DOMAIN, SubtitleFormat
 from .files import OutputFile, async_read_files, async_write_stream, open_output, write_failed
@@ -82,17 +83,14 @@ if TYPE_CHECKING:
 
     from .coordinator import FishAudioConfigEntry
 
-# The client refuses other ids; checking here gives the user a translated error instead.
-# Used with fullmatch: "$" also matches before a trailing newline.
-_VOICE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
 _MB = 1024 * 1024
 
 
 def _voice_id(call: ServiceCall) -> str:
     """Return the call's voice id, refused early when it cannot be a Fish Audio id."""
     voice_id: str = call.data[ATTR_VOICE_ID]
-    if not _VOICE_ID_RE.fullmatch(voice_id):
+    # The client refuses other ids; checking here gives the user a translated error.
+    if not is_voice_id(voice_id):
         raise invalid("invalid_voice_id", voice_id=voice_id)
     return voice_id
 

@@ -20,7 +20,7 @@ from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 # The client's constants (what the API takes and its bounds), read as `api_const.NAME`.
-from .api import TTSOptions, const as api_const
+from .api import TTSOptions, const as api_const, is_voice_id
 from .const import (
     BACKEND_FISH_AUDIO,
     BACKEND_FISH_SPEECH,
@@ -422,10 +422,17 @@ def _integer(low: float, high: float) -> Callable[[Any], int]:
     return validate
 
 
-# A dialogue's voice ids: the API's id shape (the client refuses others).
+def _voice_id(value: str) -> str:
+    """Return a voice id of the API's shape (the client refuses others), or refuse it."""
+    if not is_voice_id(value):
+        raise vol.Invalid("not a Fish Audio voice id")
+    return value
+
+
+# A dialogue's voice ids.
 _VOICE_IDS: Final = vol.All(
     cv.ensure_list,
-    [vol.All(cv.string, vol.Match(r"^[A-Za-z0-9_-]{1,128}$"))],
+    [vol.All(cv.string, _voice_id)],
     vol.Length(min=1, max=SPEAKERS_MAX),
 )
 

@@ -9,7 +9,7 @@ in the executor, when the first live stream starts.
 from typing import TYPE_CHECKING, Any
 
 from ._errors import sanitise
-from .client import FishAudioClient
+from .client import FishAudioClient, is_voice_id
 from .const import (
     ASR_MAX_BYTES,
     ASR_MAX_SECONDS,
@@ -152,5 +152,6 @@ __all__ = [
     "VoicePage",
     "VoiceSample",
     "__version__",
+    "is_voice_id",
     "sanitise",
 ]

@@ -184,8 +184,17 @@ def _check_texts(values: Sequence[str] | str | None, name: str) -> list[str]:
     return [check_text(value, name) for value in _as_list(values)]
 
 
+def is_voice_id(value: object) -> bool:
+    """Return whether ``value`` has the shape of a Fish Audio voice (model) id.
+
+    The one check of the id's shape: the client refuses other ids before any request, and the
+    integration's actions and schemas use it to refuse them early with a translated error.
+    """
+    return isinstance(value, str) and re.fullmatch(_VOICE_ID, value) is not None
+
+
 def _check_voice_id(voice_id: str) -> str:
-    if not isinstance(voice_id, str) or not re.fullmatch(_VOICE_ID, voice_id):
+    if not is_voice_id(voice_id):
         raise ValueError("voice_id must be a Fish Audio model id")
     return voice_id
 
