@@ -38,7 +38,7 @@ def _approaches() -> tuple[dict[str, Callable[[list[bytes]], Awaitable[bytes]]],
     try:
         from custom_components.fish_audio_suite.api.const import ASR_MAX_BYTES
         from custom_components.fish_audio_suite.audio import PCMFormat, pcm_to_wav, read_capped
-    except ImportError as err:  # audio.py not there: measure the pattern DESIGN §5 asks for
+    except ImportError as err:  # audio.py not there: measure the O(n) bytearray pattern
         note = f"audio.py not importable ({err}); 'ours' is the bytearray pattern"
 
         def wrap(data: bytes | bytearray) -> bytes:

@@ -30,7 +30,7 @@ MODEL = "s2.1-pro-free"  # free in the emulator: no credit runs out however long
 
 
 def request_body(text: str, voice_id: str, *, fmt: str) -> dict[str, Any]:
-    """The TTS request Home Assistant core sends through SDK 1.1.0 (PROTOCOL.md §10)."""
+    """The TTS request Home Assistant 2026.11's fish_audio ``tts.py`` sends through SDK 1.1.0."""
     return {
         "text": text,
         "chunk_length": 200,
@@ -137,7 +137,7 @@ class Sdk:
 
     async def http(self, text: str, voice_id: str, fmt: str) -> AsyncIterator[bytes]:
         # Home Assistant's async_get_tts_audio: one convert() call, which returns the
-        # whole clip (PROTOCOL.md §3.2: the SDK reads the body before returning).
+        # whole clip (fish-audio-sdk 1.x reads the body before it returns).
         audio = await self._client.tts.convert(
             text=text,
             reference_id=voice_id,

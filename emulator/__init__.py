@@ -1,8 +1,9 @@
 """A local emulator of the Fish Audio API for tests, benchmarks and the demo mode.
 
-It speaks the protocol of PROTOCOL.md (or, as ``FishSpeechEmulator``, a self-hosted Fish
-Speech server's API) on loopback (REST, msgpack, multipart and the live TTS
-WebSocket), records every request byte-exact, and injects faults on demand.
+It speaks the protocol of https://docs.fish.audio/api-reference (or, as
+``FishSpeechEmulator``, a self-hosted Fish Speech server's API) on loopback (REST, msgpack,
+multipart and the live TTS WebSocket), records every request byte-exact, and injects faults on
+demand.
 """
 
 from .app import FishAudioEmulator

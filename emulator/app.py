@@ -177,7 +177,7 @@ class FishAudioEmulator(LoopbackServer):
     # --- lifecycle --------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        """Return the API's routes (PROTOCOL.md) and the control API's."""
+        """Return the API's routes (its OpenAPI and AsyncAPI paths) and the control API's."""
         return [
             ("POST", "/v1/tts", self._tts),
             ("GET", "/v1/tts/live", self._tts_live),

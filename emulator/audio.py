@@ -30,7 +30,7 @@ type AudioFormat = Literal["mp3", "wav", "pcm", "opus"]
 
 FORMATS: Final[tuple[AudioFormat, ...]] = ("mp3", "wav", "pcm", "opus")
 
-# Per PROTOCOL.md §3.4.
+# API reference, text-to-speech (https://docs.fish.audio/api-reference).
 SAMPLE_RATES: Final[dict[str, tuple[int, ...]]] = {
     "wav": (8000, 16000, 24000, 32000, 44100),
     "pcm": (8000, 16000, 24000, 32000, 44100),

@@ -1,27 +1,29 @@
-"""Constants of the emulated service, each from PROTOCOL.md."""
+"""Constants of the emulated service, from https://docs.fish.audio (API reference and guides)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Final
 
-# §2: the `model` header. Anything else (missing, unknown, deprecated) falls back to the default.
+# OpenAPI `POST /v1/tts`, the `model` header. Anything else (missing, unknown, deprecated)
+# falls back to the default.
 MODELS: Final = frozenset({"s2.1-pro", "s2.1-pro-free", "s2-pro", "s1"})
 DEFAULT_MODEL: Final = "s2.1-pro"
 FREE_MODELS: Final = frozenset({"s2.1-pro-free"})
 
-# §2 pricing: $15 per million UTF-8 bytes of text; ASR $0.36 per hour, rounded up to seconds.
+# The vendor's pricing page (linked in README.md, Usage and cost): $15 per million UTF-8 bytes
+# of text; ASR $0.36 per hour, rounded up to seconds.
 TTS_PRICE_PER_BYTE: Final = Decimal(15) / Decimal(1_000_000)
 ASR_PRICE_PER_SECOND: Final = Decimal("0.36") / Decimal(3600)
 # Voice design: $0.01 per request, whatever the number of candidates (the vendor's pricing page).
 DESIGN_PRICE_PER_REQUEST: Final = Decimal("0.01")
 
-# §5.1 ASR limits.
+# ASR file limits (https://docs.fish.audio/features/speech-to-text).
 ASR_MAX_BYTES: Final = 20 * 1024 * 1024
 ASR_MIN_SECONDS: Final = 1.0
 ASR_MAX_SECONDS: Final = 3600.0
 
-# §6: list and create limits.
+# OpenAPI `GET /model` (page_size) and `POST /model` (voices, texts) limits.
 PAGE_SIZE_MAX: Final = 100
 CREATE_MAX_VOICES: Final = 20
 CREATE_MAX_TEXTS: Final = 20

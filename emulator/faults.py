@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-# Bodies as observed live or documented (PROTOCOL.md §8.1).
+# Texts as the live API answers them (of these the vendor documents only the concurrency one).
 INSUFFICIENT_CREDIT_MESSAGE: Final = (
     "Insufficient API credit. API credit is managed independently from platform credit. "
     "Please visit https://fish.audio/app/api-keys/ to top up."

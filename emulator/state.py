@@ -41,7 +41,7 @@ class PackageState:
     billing_period: str | None = "monthly"
     created_at: datetime = _EPOCH
     updated_at: datetime = _EPOCH
-    # Non-null because every SDK generation requires it (PROTOCOL.md §7.2).
+    # Non-null: every fish-audio-sdk generation requires it (1.3.0 `Package`).
     finished_at: datetime = datetime(2026, 1, 1, tzinfo=UTC)
     current_period_end: datetime | None = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ class Account:
             "created_at": isoformat(self.created_at),
             "updated_at": isoformat(self.updated_at),
             "has_phone_sha256": self.has_phone_sha256,
-            # The server only computes this when asked (PROTOCOL.md §7.1).
+            # Null unless asked (OpenAPI `GET /wallet/self/api-credit`, check_free_credit).
             "has_free_credit": self.has_free_credit if check_free_credit else None,
         }
 
@@ -125,7 +125,7 @@ class EmulatorState:
         self.user_id = user_id
         self.asr_text: str | None = None
         self.asr_language: str = "en"
-        # 401 body: plain text as observed live, or the documented JSON (PROTOCOL.md §8.1).
+        # 401 body: plain text as the live API answers, or the JSON of the vendor's errors page.
         self.auth_error_style: Literal["plain", "json"] = "plain"
         # 422 body: top-level array (SKILL-API) or {"detail": [...]} (JS SDK notes).
         self.validation_error_shape: Literal["list", "detail"] = "list"

@@ -1,7 +1,7 @@
 """Voice models (``ModelEntity``) and the seed library.
 
 Every entity carries every field the SDK's ``Voice`` model requires, with ``train_mode: "fast"``
-and ``author._id`` (PROTOCOL.md §6.6), so any client generation parses them.
+and ``author._id`` (fish-audio-sdk 1.3.0 ``Voice``), so any client generation parses them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Check that every Home Assistant name the integration uses exists in a newer release.
 
 The integration is tested on Home Assistant 2026.2.3 but must run unchanged on 2026.11
-(DESIGN.md section 11). 2026.11 needs Python 3.14, so its wheel cannot be imported here: it is
+(README.md, the test legs). 2026.11 needs Python 3.14, so its wheel cannot be imported here: it is
 downloaded once (cached per user) and read as text. For every ``from homeassistant.x import y``,
 ``import homeassistant.x as m`` and ``m.attr`` in the integration, the module must exist in the
 wheel and define the name (at top level, by assignment, definition, import or ``__all__``).

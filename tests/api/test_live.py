@@ -94,7 +94,7 @@ async def test_live_wire(client: FishAudioClient, emulator: FishAudioEmulator) -
     events = client_events(emulator)
     start = events[0]
     assert start == {"event": "start", "request": options.to_request("", include_none=True)}
-    # The start request carries every field, None as nil, in the SDK's order (§4.2/§11).
+    # The start request carries every field, None as nil, in the SDK's order (fish-audio-sdk 1.3.0).
     assert list(start["request"]) == [
         "text", "chunk_length", "format", "sample_rate", "mp3_bitrate", "opus_bitrate",
         "references", "reference_id", "normalize", "latency", "prosody", "top_p", "temperature",
@@ -117,7 +117,7 @@ async def test_live_start_frame_bytes(client: FishAudioClient, emulator: FishAud
     await speak(client, ["Hi."], flush=NO_FLUSH)
     start = client_events(emulator)[0]
     packed = ormsgpack.packb(start)
-    # §11: 82 a5 "event" a5 "start" a7 "request" + map of the request, "text" first.
+    # SDK 1.3.0 packs: 82 a5 "event" a5 "start" a7 "request" + map of the request, "text" first.
     assert packed.startswith(b"\x82\xa5event\xa5start\xa7request\x8d\xa4text\xa0")
 
 

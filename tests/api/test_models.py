@@ -28,7 +28,7 @@ from custom_components.fish_audio_suite.api.models import _Model
 
 from ..conftest import VOICE_KEYS
 
-# The credit body of PROTOCOL.md §11.
+# A full OpenAPI `GET /wallet/self/api-credit` body, credit as a string.
 CREDIT = {
     "_id": "c1",
     "user_id": "user1",
@@ -101,7 +101,7 @@ def test_package() -> None:
             "stripe_price_id": "ignored",
         }
     )
-    assert package.id is None  # the OpenAPI shape has no _id (PROTOCOL.md §7.2)
+    assert package.id is None  # OpenAPI `GET /wallet/self/package` has no _id
     assert (package.total, package.balance, package.extra_balance) == (100, 40, 0)
     assert package.finished_at == datetime(2026, 1, 1, tzinfo=UTC)
     assert package.as_dict()["finished_at"] == "2026-01-01T00:00:00+00:00"
@@ -174,7 +174,7 @@ def test_asr_result() -> None:
     json.dumps(result.as_dict())
 
 
-# The body Home Assistant's SDK call puts on the wire (PROTOCOL.md §10), key for key.
+# The body Home Assistant's fish_audio tts.py puts on the wire via SDK 1.1.0, key for key.
 HA_BODY_KEYS = [
     "text", "chunk_length", "format", "mp3_bitrate", "opus_bitrate", "references",
     "reference_id", "normalize", "latency", "prosody", "top_p", "temperature",

@@ -232,7 +232,7 @@ async def test_create_voice_multipart(client: FishAudioClient, emulator: FishAud
     rec = emulator.requests[0]
     assert (rec.method, rec.path) == ("POST", "/model")
     assert rec.headers["Content-Type"].startswith("multipart/form-data; boundary=")
-    # Part order of PROTOCOL.md §11.
+    # Part order of fish-audio-sdk 1.3.0 `voices.create`.
     assert [(p.name, p.filename) for p in rec.parts] == [
         ("title", None),
         ("description", None),

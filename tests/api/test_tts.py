@@ -69,7 +69,7 @@ async def test_tts_wire(client: FishAudioClient, emulator: FishAudioEmulator) ->
     }
     decoded = ormsgpack.unpackb(rec.body)
     assert decoded == expected
-    # Key order of the captured Home Assistant body (PROTOCOL.md §10/§11), byte for byte.
+    # Key order of Home Assistant's body (fish_audio tts.py via SDK 1.1.0), byte for byte.
     assert list(decoded) == list(expected)
     assert rec.body == ormsgpack.packb(expected)
     assert rec.body[:1] == b"\x8c"  # fixmap of 12 keys: None fields are omitted
