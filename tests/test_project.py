@@ -1,12 +1,14 @@
-"""Checks of the project's metadata: manifest, HACS, translations, brand images."""
+"""Checks of the project's metadata: manifest, HACS, translations, brand images, citations."""
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 import re
 import struct
+import subprocess
 from typing import Any
 
 import pytest
@@ -148,3 +150,52 @@ def test_icons_exist_in_the_frontend() -> None:
     used = set(re.findall(r'"mdi:([a-z0-9-]+)"', (INTEGRATION / "icons.json").read_text()))
     assert used
     assert used <= known, f"unknown icons: {sorted(used - known)}"
+
+
+# A citation of the team's design notes, which do not ship: a reader of the repository cannot
+# open them. Cite the vendor's docs, the SDK, Home Assistant's code or a file in the repository.
+_UNSHIPPED_DOC = re.compile(r"\b(?:PROTOCOL|DESIGN|STYLE)(?:\.md\b|\s*§)")
+# Directories .gitignore keeps out of the repository, for a tree without git.
+_UNTRACKED_DIRS = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "htmlcov"}
+
+
+def _repository_files() -> list[Path]:
+    """Every file in the repository: git's list, or (no git, say an unpacked archive) a walk."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"],  # noqa: S607 - git from PATH, fixed arguments
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        found = []
+        for top, dirs, names in os.walk(ROOT):
+            dirs[:] = [
+                d
+                for d in dirs
+                if d not in _UNTRACKED_DIRS
+                and not d.startswith(".venv")
+                and not d.endswith(".egg-info")
+                and not (top == str(ROOT) and d in {".cache", "config"})
+            ]
+            found += [Path(top, name) for name in names]
+        return found
+    return [ROOT / name for name in listed.decode().split("\0") if name]
+
+
+def test_citations_name_documents_that_ship() -> None:
+    """No file cites the design notes kept outside the repository."""
+    files = _repository_files()
+    assert ROOT / "README.md" in files
+    found = []
+    for path in files:
+        try:
+            text = path.read_text("utf-8")
+        except (UnicodeDecodeError, FileNotFoundError):  # images; a deleted, uncommitted file
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if _UNSHIPPED_DOC.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "cites a document that does not ship:\n" + "\n".join(found)
