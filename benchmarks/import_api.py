@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-import subprocess
 import sys
 
-from .common import summarize
-from .import_time import PACKAGE, bytecode_env
-from .sdk_env import ROOT
+from .import_time import PACKAGE, cpu_line, cpu_samples, run_python
+
+__all__ = ["PACKAGE", "PREPARE", "main", "measure", "run_python"]
 
 PREPARE = (
     "import sys, types, importlib; "
@@ -42,24 +41,9 @@ _CPU_CODE = PREPARE + (
 )
 
 
-def run_python(python: str, code: str, stdin: str = "") -> str:
-    """Run `code` in a fresh interpreter with bytecode allowed; return its standard output."""
-    return subprocess.run(  # noqa: S603 - our own code, fixed arguments
-        [python, "-c", code],
-        input=stdin,
-        cwd=ROOT,
-        env=bytecode_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-
-
 def measure(python: str, reps: int) -> list[float]:
     """Milliseconds of CPU the client package's import takes, one per fresh interpreter."""
-    deps = run_python(python, _DEPENDENCIES_CODE)  # also the warm-up run that writes bytecode
-    return [float(run_python(python, _CPU_CODE, deps).split()[-1]) * 1000 for _ in range(reps)]
+    return cpu_samples(python, _DEPENDENCIES_CODE, _CPU_CODE, reps)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,11 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.import_api", description=__doc__)
     parser.add_argument("--reps", type=int, default=15, help="fresh interpreters (default 15)")
     args = parser.parse_args(argv)
-    cpu = summarize(measure(sys.executable, args.reps))
-    print(
-        f"api/ alone, CPU with its dependencies loaded first: median {cpu.median:.2f} ms "
-        f"(p10 {cpu.p10:.2f}, p90 {cpu.p90:.2f}; {cpu.n} runs)"
-    )
+    print(cpu_line("api/ alone", measure(sys.executable, args.reps), digits=2))
     return 0
 
 

@@ -76,55 +76,55 @@ def own_self_times(stderr: str) -> dict[str, int]:
     return times
 
 
-def warm_up(python: str) -> None:
-    """Run the import once so that every module's bytecode is cached (figures discarded)."""
-    subprocess.run(  # noqa: S603 - our own code, fixed arguments
-        [python, "-c", _CODE], cwd=ROOT, env=bytecode_env(), capture_output=True, check=True
-    )
-
-
-def measure(python: str, reps: int) -> list[dict[str, int]]:
-    """Self times of our modules in `reps` fresh interpreters, after a warm-up."""
-    warm_up(python)
-    runs = []
-    for _ in range(reps):
-        done = subprocess.run(  # noqa: S603 - our own code, fixed arguments
-            [python, "-X", "importtime", "-c", _CODE],
-            cwd=ROOT,
-            env=bytecode_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        runs.append(own_self_times(done.stderr))
-    return runs
-
-
-def measure_cpu(python: str, reps: int) -> list[float]:
-    """Milliseconds of CPU our import takes with its dependencies imported before it."""
-    deps = subprocess.run(  # noqa: S603 - our own code, fixed arguments
-        [python, "-c", _DEPENDENCIES_CODE],
+def run_python(python: str, code: str, stdin: str = "", *, importtime: bool = False) -> str:
+    """Run `code` in a fresh interpreter, bytecode allowed; return its standard output, or
+    with `importtime` its ``-X importtime`` report (standard error)."""
+    done = subprocess.run(  # noqa: S603 - our own code, fixed arguments
+        [python, *(["-X", "importtime"] if importtime else []), "-c", code],
+        input=stdin,
         cwd=ROOT,
         env=bytecode_env(),
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
-    samples = []
-    for _ in range(reps):
-        done = subprocess.run(  # noqa: S603 - our own code, fixed arguments
-            [python, "-c", _CPU_CODE],
-            input=deps,
-            cwd=ROOT,
-            env=bytecode_env(),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        samples.append(float(done.stdout.split()[-1]) * 1000)
-    return samples
+        timeout=120,
+    )
+    return done.stderr if importtime else done.stdout
+
+
+def warm_up(python: str) -> None:
+    """Run the import once so that every module's bytecode is cached (figures discarded)."""
+    run_python(python, _CODE)
+
+
+def measure(python: str, reps: int) -> list[dict[str, int]]:
+    """Self times of our modules in `reps` fresh interpreters, after a warm-up."""
+    warm_up(python)
+    return [own_self_times(run_python(python, _CODE, importtime=True)) for _ in range(reps)]
+
+
+def cpu_samples(python: str, dependencies_code: str, cpu_code: str, reps: int) -> list[float]:
+    """Milliseconds of CPU `cpu_code` reports, one per fresh interpreter.
+
+    A first run of `dependencies_code` lists what the import pulls in that is not ours (and
+    writes the bytecode); `cpu_code` imports that list, then times our import.
+    """
+    deps = run_python(python, dependencies_code)
+    return [float(run_python(python, cpu_code, deps).split()[-1]) * 1000 for _ in range(reps)]
+
+
+def measure_cpu(python: str, reps: int) -> list[float]:
+    """Milliseconds of CPU our import takes with its dependencies imported before it."""
+    return cpu_samples(python, _DEPENDENCIES_CODE, _CPU_CODE, reps)
+
+
+def cpu_line(what: str, samples: Sequence[float], digits: int = 1) -> str:
+    """Return the line that reports the CPU figure of `what`."""
+    cpu = summarize(samples)
+    return (
+        f"{what}, CPU with the dependencies loaded first: median {cpu.median:.{digits}f} ms "
+        f"(p10 {cpu.p10:.{digits}f}, p90 {cpu.p90:.{digits}f}; {cpu.n} runs)"
+    )
 
 
 def report(runs: Sequence[dict[str, int]]) -> str:
@@ -146,11 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=15, help="fresh interpreters (default 15)")
     args = parser.parse_args(argv)
     print(report(measure(sys.executable, args.reps)))
-    cpu = summarize(measure_cpu(sys.executable, args.reps))
-    print(
-        f"own modules, CPU with their dependencies loaded first: median {cpu.median:.1f} ms "
-        f"(p10 {cpu.p10:.1f}, p90 {cpu.p90:.1f}; {cpu.n} runs)"
-    )
+    print(cpu_line("own modules", measure_cpu(sys.executable, args.reps)))
     return 0
 
 
